@@ -1,0 +1,584 @@
+/*
+ * log.c - diagnostics to syslog/stderr and structured events as logfmt
+ * (syslog) and JSON lines (LogFile).
+ *
+ * The escaping here is the only thing standing between an SMTP client and
+ * the administrator's log parser: whatever bytes a value holds, the output
+ * is one line, every field boundary is ours, and the JSON file is valid
+ * UTF-8.  So every value is escaped (trusted ones too, because escaping is
+ * about the format, not about trust); client-supplied ones are also capped.
+ *
+ * One mutex covers the state and every syslog()/write() we issue: syslog
+ * is serialised inside libc anyway, and holding it across the JSON write
+ * means a reopen on reload can never close the descriptor under a writer.
+ */
+#include "log.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A diagnostic is free text we format; cap it so a runaway %s stays sane. */
+#define DIAG_CAP 8192
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_ident[64] = "portcullis";	/* openlog() keeps the pointer */
+static int log_facility = LOG_MAIL;
+static int log_opened;
+static int log_foreground;
+static int json_fd = -1;
+static char *json_path;
+static int json_failing;	/* warn once per failure streak, not per event */
+
+/* ---- escaping ---------------------------------------------------------- */
+
+enum esc_mode {
+	ESC_LOGFMT,	/* body of a logfmt value; tells whether to quote */
+	ESC_JSON,	/* body of a JSON string */
+	ESC_TEXT	/* diagnostics: only controls and bad UTF-8 */
+};
+
+static const char hexdigits[] = "0123456789abcdef";
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (Unicode 3.9, table 3-7:
+ * no overlongs, no surrogates, nothing above U+10FFFF), or 0 if s[0]
+ * starts none.
+ */
+static size_t
+utf8_len(const unsigned char *s, size_t avail)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (avail < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * Valid characters that still end or disturb a line in some viewer: the
+ * C1 controls (U+0080..U+009F, e.g. NEL and the 8-bit CSI terminals obey)
+ * and U+2028/U+2029.  They are escaped although they are valid UTF-8.
+ */
+static int
+utf8_is_linebreaker(const unsigned char *s, size_t n)
+{
+	if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+		return 1;
+	return n == 3 && s[0] == 0xe2 && s[1] == 0x80 &&
+	    (s[2] == 0xa8 || s[2] == 0xa9);
+}
+
+static void
+put_hex_bytes(struct dstr *d, const unsigned char *s, size_t n)
+{
+	char buf[4] = { '\\', 'x', 0, 0 };
+
+	while (n-- > 0) {
+		buf[2] = hexdigits[*s >> 4];
+		buf[3] = hexdigits[*s & 0xf];
+		dstr_append(d, buf, sizeof(buf));
+		s++;
+	}
+}
+
+static void
+put_json_u(struct dstr *d, unsigned cp)
+{
+	char buf[6] = { '\\', 'u', hexdigits[(cp >> 12) & 0xf],
+	    hexdigits[(cp >> 8) & 0xf], hexdigits[(cp >> 4) & 0xf],
+	    hexdigits[cp & 0xf] };
+
+	dstr_append(d, buf, sizeof(buf));
+}
+
+/* Escapes one ASCII control byte; JSON and logfmt share \n \r \t. */
+static void
+put_control(struct dstr *d, unsigned char c, enum esc_mode mode)
+{
+	switch (c) {
+	case '\n':
+		dstr_append(d, "\\n", 2);
+		return;
+	case '\r':
+		dstr_append(d, "\\r", 2);
+		return;
+	case '\t':
+		dstr_append(d, "\\t", 2);
+		return;
+	}
+	if (mode == ESC_JSON)
+		put_json_u(d, c);
+	else
+		put_hex_bytes(d, &c, 1);
+}
+
+/*
+ * Appends the escaped form of s[0..len) to d, keeping at most cap input
+ * bytes and never splitting a UTF-8 sequence; a cut value ends in "...".
+ * Returns nonzero when a logfmt value needs quotes.  Runs of bytes that
+ * need no escaping are copied in one piece.
+ */
+static int
+escape(struct dstr *d, const char *str, size_t len, size_t cap,
+    enum esc_mode mode)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run = 0, k;
+	int quote = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		int plain = 0;
+
+		k = utf8_len(s + i, len - i);
+		if (i + (k ? k : 1) > cap)
+			break;
+		if (k == 0) {
+			/* A stray byte: visible in logfmt, U+FFFD in JSON. */
+			dstr_append(d, str + run, i - run);
+			if (mode == ESC_JSON)
+				dstr_append(d, "\xef\xbf\xbd", 3);
+			else
+				put_hex_bytes(d, &c, 1);
+			quote = 1;
+			k = 1;
+		} else if (k > 1) {
+			if (!utf8_is_linebreaker(s + i, k))
+				plain = 1;
+			else {
+				dstr_append(d, str + run, i - run);
+				if (mode == ESC_JSON)
+					put_json_u(d, k == 2 ? s[i + 1] :
+					    0x2000u | (s[i + 2] & 0x3fu));
+				else
+					put_hex_bytes(d, s + i, k);
+				quote = 1;
+			}
+		} else if (c < 0x20 || c == 0x7f) {
+			dstr_append(d, str + run, i - run);
+			put_control(d, c, mode);
+			quote = 1;
+		} else if ((c == '"' || c == '\\') && mode != ESC_TEXT) {
+			dstr_append(d, str + run, i - run);
+			dstr_putc(d, '\\');
+			dstr_putc(d, (char)c);
+			quote = 1;
+		} else {
+			if (c == ' ' || c == '=' || c == '"' || c == '\\')
+				quote = 1;
+			plain = 1;
+		}
+		i += k;
+		if (!plain)
+			run = i;
+	}
+	dstr_append(d, str + run, i - run);
+	if (i < len) {
+		dstr_append(d, "...", 3);
+		quote = 1;
+	}
+	return quote;
+}
+
+#ifndef NDEBUG
+/* Keys come from our code, never from a client; a bad one is a bug. */
+static int
+key_ok(const char *k)
+{
+	if (k == NULL || *k == '\0')
+		return 0;
+	for (; *k; k++)
+		if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') ||
+		    *k == '_'))
+			return 0;
+	return 1;
+}
+#endif
+
+void
+pc_json_escape_len(struct dstr *d, const char *s, size_t len, size_t cap)
+{
+	escape(d, s, len, cap, ESC_JSON);
+}
+
+void
+pc_json_escape(struct dstr *d, const char *s, size_t cap)
+{
+	if (s == NULL)
+		s = "";
+	escape(d, s, strlen(s), cap, ESC_JSON);
+}
+
+void
+pc_logfmt_value_len(struct dstr *d, const char *s, size_t len, size_t cap)
+{
+	size_t open = d->len;
+
+	/*
+	 * Whether quotes are needed is known only after escaping, so write
+	 * the opening quote optimistically and take it back if unneeded.
+	 */
+	dstr_putc(d, '"');
+	if (escape(d, s, len, cap, ESC_LOGFMT) || len == 0)
+		dstr_putc(d, '"');
+	else {
+		memmove(d->buf + open, d->buf + open + 1, d->len - open - 1);
+		d->len--;
+		d->buf[d->len] = '\0';
+	}
+}
+
+static size_t
+field_cap(const struct pc_logfield *f)
+{
+	return f->trusted ? PC_LOG_NO_CAP : PC_LOG_VALUE_CAP;
+}
+
+void
+pc_logfmt_append(struct dstr *d, const struct pc_logfield *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *v = f[i].value != NULL ? f[i].value : "";
+
+		assert(key_ok(f[i].key));
+		if (i > 0)
+			dstr_putc(d, ' ');
+		dstr_puts(d, f[i].key);
+		dstr_putc(d, '=');
+		pc_logfmt_value_len(d, v, strlen(v), field_cap(&f[i]));
+	}
+}
+
+static void
+json_members(struct dstr *d, const struct pc_logfield *f, size_t n,
+    int comma)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *v = f[i].value != NULL ? f[i].value : "";
+
+		assert(key_ok(f[i].key));
+		if (comma || i > 0)
+			dstr_putc(d, ',');
+		dstr_putc(d, '"');
+		dstr_puts(d, f[i].key);
+		dstr_append(d, "\":\"", 3);
+		escape(d, v, strlen(v), field_cap(&f[i]), ESC_JSON);
+		dstr_putc(d, '"');
+	}
+}
+
+void
+pc_json_append(struct dstr *d, const struct pc_logfield *f, size_t n)
+{
+	dstr_putc(d, '{');
+	json_members(d, f, n, 0);
+	dstr_putc(d, '}');
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int value;
+} facilities[] = {
+	{ "auth", LOG_AUTH },
+#ifdef LOG_AUTHPRIV
+	{ "authpriv", LOG_AUTHPRIV },
+#endif
+	{ "cron", LOG_CRON },
+	{ "daemon", LOG_DAEMON },
+#ifdef LOG_FTP
+	{ "ftp", LOG_FTP },
+#endif
+	{ "kern", LOG_KERN },
+	{ "lpr", LOG_LPR },
+	{ "mail", LOG_MAIL },
+	{ "news", LOG_NEWS },
+	{ "syslog", LOG_SYSLOG },
+	{ "user", LOG_USER },
+	{ "uucp", LOG_UUCP },
+	{ "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 },
+	{ "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 },
+};
+
+int
+pc_log_facility_parse(const char *name, int *facility)
+{
+	size_t i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < PC_ARRAY_LEN(facilities); i++) {
+		if (strcasecmp(name, facilities[i].name) == 0) {
+			*facility = facilities[i].value;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+pc_log_open(const char *ident, const char *facility_name, int foreground,
+    char *err, size_t errlen)
+{
+	int fac = LOG_MAIL;
+
+	if (facility_name != NULL &&
+	    pc_log_facility_parse(facility_name, &fac) < 0)
+		return pc_err(err, errlen, "unknown syslog facility \"%s\"",
+		    facility_name);
+	if (ident == NULL || *ident == '\0')
+		ident = "portcullis";
+
+	pthread_mutex_lock(&log_lock);
+	if (log_opened)
+		closelog();
+	/*
+	 * libmilter calls syslog() itself, outside our lock, and reads the
+	 * ident buffer then; rewrite it only when it really changes.
+	 */
+	if (strcmp(log_ident, ident) != 0)
+		pc_strlcpy(log_ident, ident, sizeof(log_ident));
+	/* LOG_NDELAY: connect now, before a chroot or privilege drop. */
+	openlog(log_ident, LOG_PID | LOG_NDELAY, fac);
+	log_facility = fac;
+	log_foreground = foreground;
+	log_opened = 1;
+	pthread_mutex_unlock(&log_lock);
+	return 0;
+}
+
+int
+pc_log_set_jsonfile(const char *path, char *err, size_t errlen)
+{
+	int fd = -1, old;
+	char *newpath = NULL, *oldpath;
+
+	if (path != NULL) {
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+		    O_NOCTTY, 0640);
+		if (fd < 0)
+			return pc_err(err, errlen, "%s: %s", path,
+			    strerror(errno));
+		newpath = xstrdup(path);
+	}
+	pthread_mutex_lock(&log_lock);
+	old = json_fd;
+	oldpath = json_path;
+	json_fd = fd;
+	json_path = newpath;
+	json_failing = 0;
+	pthread_mutex_unlock(&log_lock);
+	if (old >= 0)
+		close(old);
+	free(oldpath);
+	return 0;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+/* Returns 0 or an errno value.  Call with log_lock held. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		/*
+		 * A short write (disk nearly full) leaves the line open;
+		 * finishing it is better than leaving it unterminated, and
+		 * the lock keeps our other threads out of the gap.
+		 */
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* "ident: msg\n" in one write, so lines from threads do not interleave. */
+static void
+echo_stderr(const char *msg, size_t len)
+{
+	struct dstr line;
+
+	dstr_init(&line);
+	dstr_puts(&line, log_ident);
+	dstr_append(&line, ": ", 2);
+	dstr_append(&line, msg, len);
+	dstr_putc(&line, '\n');
+	(void)write_all(STDERR_FILENO, line.buf, line.len);
+	dstr_free(&line);
+}
+
+static void
+diag(int level, const char *label, const char *fmt, va_list ap)
+{
+	struct dstr raw, msg;
+	int saved = errno;
+
+	dstr_init(&raw);
+	dstr_vappendf(&raw, fmt, ap);
+	dstr_init(&msg);
+	if (label != NULL) {
+		dstr_puts(&msg, label);
+		dstr_append(&msg, ": ", 2);
+	}
+	/* Diagnostics quote client data too (a bad HELO, a path): no CR/LF. */
+	escape(&msg, raw.buf, raw.len, DIAG_CAP, ESC_TEXT);
+	dstr_free(&raw);
+
+	pthread_mutex_lock(&log_lock);
+	syslog(log_facility | level, "%s", msg.buf);
+	if (!log_opened || log_foreground)
+		echo_stderr(msg.buf, msg.len);
+	pthread_mutex_unlock(&log_lock);
+	dstr_free(&msg);
+	errno = saved;
+}
+
+void
+pc_log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag(LOG_INFO, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+pc_log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag(LOG_WARNING, "warning", fmt, ap);
+	va_end(ap);
+}
+
+void
+pc_log_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag(LOG_ERR, "error", fmt, ap);
+	va_end(ap);
+}
+
+void
+pc_log_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag(LOG_CRIT, "fatal", fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+/* RFC 3339, UTC, milliseconds: 2024-05-01T12:34:56.789Z */
+static void
+format_ts(char *buf, size_t len)
+{
+	struct timespec now;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03dZ", (int)(now.tv_nsec / 1000000));
+}
+
+void
+pc_log_event(const struct pc_logfield *f, size_t n)
+{
+	struct dstr line, json;
+	char ts[64], path[256] = "";
+	int saved = errno, werr = 0, report = 0, recovered = 0;
+
+	/* Format outside the lock; only the output is serialised. */
+	for (size_t i = 0; i < n; i++)
+		assert(strcmp(f[i].key, "ts") != 0);	/* ours, in JSON */
+	dstr_init(&line);
+	pc_logfmt_append(&line, f, n);
+	format_ts(ts, sizeof(ts));
+	dstr_init(&json);
+	dstr_append(&json, "{\"ts\":\"", 7);
+	dstr_puts(&json, ts);
+	dstr_putc(&json, '"');
+	json_members(&json, f, n, 1);
+	dstr_append(&json, "}\n", 2);
+
+	pthread_mutex_lock(&log_lock);
+	syslog(log_facility | LOG_INFO, "%s", line.buf);
+	if (log_opened && log_foreground)
+		echo_stderr(line.buf, line.len);
+	if (json_fd >= 0) {
+		werr = write_all(json_fd, json.buf, json.len);
+		if ((werr != 0) != (json_failing != 0)) {
+			report = werr != 0;
+			recovered = werr == 0;
+			json_failing = werr != 0;
+			pc_strlcpy(path, json_path, sizeof(path));
+		}
+	}
+	pthread_mutex_unlock(&log_lock);
+	dstr_free(&line);
+	dstr_free(&json);
+
+	if (report)
+		pc_log_err("cannot write log file %s: %s (events go to syslog "
+		    "only until it works again)", path, strerror(werr));
+	else if (recovered)
+		pc_log_info("log file %s is writable again", path);
+	errno = saved;
+}

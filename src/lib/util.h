@@ -1,0 +1,58 @@
+/*
+ * util.h - memory helpers that never return NULL, bounded string helpers
+ * and a small growable string, shared by every portcullis program.
+ */
+#ifndef PC_UTIL_H
+#define PC_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define PC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__)
+#define PC_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define PC_NORETURN __attribute__((noreturn))
+#else
+#define PC_PRINTF(f, a)
+#define PC_NORETURN
+#endif
+
+/* Allocation failure is fatal: the process logs and exits. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* BSD semantics: always terminate, return strlen(src) (or the would-be length). */
+size_t pc_strlcpy(char *dst, const char *src, size_t size);
+size_t pc_strlcat(char *dst, const char *src, size_t size);
+
+/* snprintf into err/errlen; tolerates err == NULL. Returns -1 for convenience. */
+int pc_err(char *err, size_t errlen, const char *fmt, ...) PC_PRINTF(3, 4);
+
+int pc_strcaseeq(const char *a, const char *b);
+void pc_str_lower(char *s);
+/* Trims ASCII white space in place and returns the first non-space byte. */
+char *pc_str_trim(char *s);
+
+/* A growable, always NUL-terminated byte string. */
+struct dstr {
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+
+void dstr_init(struct dstr *d);
+void dstr_free(struct dstr *d);
+void dstr_clear(struct dstr *d);
+void dstr_append(struct dstr *d, const char *s, size_t n);
+void dstr_puts(struct dstr *d, const char *s);
+void dstr_putc(struct dstr *d, char c);
+void dstr_appendf(struct dstr *d, const char *fmt, ...) PC_PRINTF(2, 3);
+void dstr_vappendf(struct dstr *d, const char *fmt, va_list ap);
+/* Hands the buffer to the caller (never NULL) and resets d. */
+char *dstr_steal(struct dstr *d);
+
+#endif
