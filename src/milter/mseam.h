@@ -1,0 +1,24 @@
+/*
+ * mseam.h - the few libmilter calls the callbacks use, behind one table
+ * of function pointers.  Production code points it at libmilter; a unit
+ * test points it at fakes and drives the callbacks without an MTA.
+ */
+#ifndef PC_MSEAM_H
+#define PC_MSEAM_H
+
+#include <libmilter/mfapi.h>
+
+struct mseam {
+	char *(*getsymval)(SMFICTX *ctx, char *name);
+	int (*setreply)(SMFICTX *ctx, char *rcode, char *xcode, char *text);
+	int (*setpriv)(SMFICTX *ctx, void *priv);
+	void *(*getpriv)(SMFICTX *ctx);
+};
+
+extern const struct mseam *mseam;
+extern const struct mseam mseam_libmilter;
+
+/* A macro's value, or NULL when the MTA did not send it or sent "". */
+const char *mseam_macro(SMFICTX *ctx, const char *name);
+
+#endif

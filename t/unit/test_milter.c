@@ -1,0 +1,292 @@
+/*
+ * test_milter.c - drives the real xxfi_* callbacks through the mseam
+ * fakes, so every reply code and text of the contract is checked
+ * exactly, without an MTA.  (miltertest shows only the kind of reply;
+ * t/e2e/submission.sh checks the same codes through a real Postfix.)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mconf.h"
+#include "milter.h"
+#include "mseam.h"
+#include "util.h"
+
+/* The fake MTA: macros by name, the last reply, the private pointer. */
+static struct {
+	const char *macros[16][2];
+	char rcode[8], xcode[16], text[2048];
+	void *priv;
+} mta;
+
+static char *
+fake_getsymval(SMFICTX *ctx, char *name)
+{
+	size_t i;
+
+	(void)ctx;
+	for (i = 0; i < PC_ARRAY_LEN(mta.macros) && mta.macros[i][0] != NULL; i++)
+		if (strcmp(mta.macros[i][0], name) == 0)
+			return (char *)mta.macros[i][1];
+	return NULL;
+}
+
+static int
+fake_setreply(SMFICTX *ctx, char *rcode, char *xcode, char *text)
+{
+	(void)ctx;
+	pc_strlcpy(mta.rcode, rcode, sizeof(mta.rcode));
+	pc_strlcpy(mta.xcode, xcode, sizeof(mta.xcode));
+	pc_strlcpy(mta.text, text, sizeof(mta.text));
+	return MI_SUCCESS;
+}
+
+static int
+fake_setpriv(SMFICTX *ctx, void *priv)
+{
+	(void)ctx;
+	mta.priv = priv;
+	return MI_SUCCESS;
+}
+
+static void *
+fake_getpriv(SMFICTX *ctx)
+{
+	(void)ctx;
+	return mta.priv;
+}
+
+static const struct mseam fake = {
+	fake_getsymval, fake_setreply, fake_setpriv, fake_getpriv,
+};
+
+static SMFICTX *const ctx = (SMFICTX *)&mta;
+
+static void
+install_conf(const char *text)
+{
+	char path[] = "/tmp/pc-test-milter-XXXXXX", err[1024];
+	int fd = mkstemp(path);
+	struct mconf *c;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	c = mconf_load(path, err, sizeof(err));
+	unlink(path);
+	if (c == NULL)
+		fail_msg("%s", err);
+	mconf_install(c);
+}
+
+struct step {
+	const char *ip;
+	const char *tls;	/* {tls_version}, NULL without TLS */
+	const char *login;	/* {auth_authen}, NULL unauthenticated */
+	const char *mail_from;
+	const char *from_hdr[3];	/* From: values, NULL-terminated */
+	sfsistat want;		/* first non-CONTINUE answer, or CONTINUE */
+	const char *rcode, *xcode, *text;
+};
+
+/* Runs connect .. EOM and returns the first answer that is not CONTINUE. */
+static sfsistat
+run_session(const struct step *st)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct sockaddr *sa;
+	char *argv[2], hv[256];
+	sfsistat r;
+	size_t i;
+
+	memset(&mta, 0, sizeof(mta));
+	mta.macros[0][0] = "i";
+	mta.macros[0][1] = "4XQID";
+	mta.macros[1][0] = "{daemon_name}";
+	mta.macros[1][1] = "submission";
+	i = 2;
+	if (st->tls != NULL) {
+		mta.macros[i][0] = "{tls_version}";
+		mta.macros[i++][1] = st->tls;
+	}
+	if (st->login != NULL) {
+		mta.macros[i][0] = "{auth_authen}";
+		mta.macros[i++][1] = st->login;
+		mta.macros[i][0] = "{auth_type}";
+		mta.macros[i++][1] = "PLAIN";
+	}
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	if (inet_pton(AF_INET, st->ip, &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(40000);
+		sa = (struct sockaddr *)&sin;
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, st->ip, &sin6.sin6_addr), 1);
+		sin6.sin6_family = AF_INET6;
+		sa = (struct sockaddr *)&sin6;
+	}
+	if ((r = milter_desc.xxfi_connect(ctx, "client.example", sa)) != SMFIS_CONTINUE)
+		goto out;
+	if ((r = milter_desc.xxfi_helo(ctx, "client.example")) != SMFIS_CONTINUE)
+		goto out;
+	argv[0] = (char *)st->mail_from;
+	argv[1] = NULL;
+	if ((r = milter_desc.xxfi_envfrom(ctx, argv)) != SMFIS_CONTINUE)
+		goto out;
+	argv[0] = "<friend@elsewhere.example>";
+	if ((r = milter_desc.xxfi_envrcpt(ctx, argv)) != SMFIS_CONTINUE)
+		goto out;
+	for (i = 0; i < PC_ARRAY_LEN(st->from_hdr) && st->from_hdr[i] != NULL; i++) {
+		pc_strlcpy(hv, st->from_hdr[i], sizeof(hv));
+		if ((r = milter_desc.xxfi_header(ctx, "From", hv)) != SMFIS_CONTINUE)
+			goto out;
+	}
+	if ((r = milter_desc.xxfi_eoh(ctx)) != SMFIS_CONTINUE)
+		goto out;
+	if ((r = milter_desc.xxfi_body(ctx, (unsigned char *)"hi\r\n", 4)) != SMFIS_CONTINUE)
+		goto out;
+	r = milter_desc.xxfi_eom(ctx);
+out:
+	milter_desc.xxfi_close(ctx);
+	assert_null(mta.priv);
+	return r;
+}
+
+static const struct step steps[] = {
+	{ "198.51.100.7", NULL, NULL, "<alice@isp.example>", { NULL },
+	  SMFIS_REJECT, "530", "5.7.0", "Authentication required" },
+	{ "198.51.100.7", NULL, "alice", "<alice@isp.example>", { "Alice <alice@isp.example>" },
+	  SMFIS_CONTINUE, NULL, NULL, NULL },
+	{ "198.51.100.7", NULL, "alice@isp.example", "<ceo@bank.example>", { NULL },
+	  SMFIS_REJECT, "553", "5.7.1",
+	  "<ceo@bank.example>: Sender address rejected: not owned by user alice@isp.example" },
+	{ "198.51.100.7", NULL, "alice", "<alice@isp.example>", { "CEO <ceo@bank.example>" },
+	  SMFIS_REJECT, "553", "5.7.1",
+	  "<ceo@bank.example>: Sender address rejected: not owned by user alice@isp.example" },
+	{ "198.51.100.7", NULL, "alice", "<alice@isp.example>",
+	  { "alice@isp.example", "ceo@bank.example" },
+	  SMFIS_REJECT, "550", "5.6.0", "Message has more than one From: header" },
+	{ "198.51.100.7", NULL, "alice", "<alice@isp.example>", { "Alice <alice@isp" },
+	  SMFIS_REJECT, "550", "5.6.0", "Malformed From: header" },
+	{ "198.51.100.7", NULL, "alice", "<alice@isp.example", { NULL },
+	  SMFIS_REJECT, "553", "5.1.7", "Malformed sender address" },
+	/* '%' and controls never reach the reply text. */
+	{ "198.51.100.7", NULL, "alice", "<x%y@bank.example>", { NULL },
+	  SMFIS_REJECT, "553", "5.7.1",
+	  "<x?y@bank.example>: Sender address rejected: not owned by user alice@isp.example" },
+	/* An {auth_authen} that cannot be an account: OnInternalError tempfail. */
+	{ "198.51.100.7", NULL, "al\r\nice", "<alice@isp.example>", { NULL },
+	  SMFIS_TEMPFAIL, "451", "4.3.0", "Temporary local problem" },
+	{ "192.0.2.7", NULL, NULL, "<anyone@anywhere.example>", { "x@anywhere.example" },
+	  SMFIS_CONTINUE, NULL, NULL, NULL },
+	{ "2001:db8::7", NULL, NULL, "<anyone@anywhere.example>", { NULL },
+	  SMFIS_CONTINUE, NULL, NULL, NULL },
+	{ "2001:db9::7", NULL, NULL, "<anyone@anywhere.example>", { NULL },
+	  SMFIS_REJECT, "530", "5.7.0", "Authentication required" },
+};
+
+static void
+test_replies(void **state)
+{
+	size_t i;
+
+	(void)state;
+	install_conf("AccountDomain isp.example\n"
+	    "TrustedNetworks 192.0.2.0/24, 2001:db8::/32\n");
+	for (i = 0; i < PC_ARRAY_LEN(steps); i++) {
+		sfsistat r = run_session(&steps[i]);
+
+		if (r != steps[i].want)
+			fail_msg("step %zu (%s): answer %d, want %d (%s %s %s)", i,
+			    steps[i].mail_from, r, steps[i].want, mta.rcode,
+			    mta.xcode, mta.text);
+		if (steps[i].rcode == NULL) {
+			assert_string_equal(mta.rcode, "");
+			continue;
+		}
+		assert_string_equal(mta.rcode, steps[i].rcode);
+		assert_string_equal(mta.xcode, steps[i].xcode);
+		assert_string_equal(mta.text, steps[i].text);
+	}
+	mconf_install(NULL);
+}
+
+static void
+test_require_tls(void **state)
+{
+	static const struct step no_tls = {
+		"198.51.100.7", NULL, "alice", "<alice@isp.example>", { NULL },
+		SMFIS_REJECT, "530", "5.7.0", "Must issue a STARTTLS command first",
+	};
+	static const struct step tls = {
+		"198.51.100.7", "TLSv1.3", "alice", "<alice@isp.example>", { NULL },
+		SMFIS_CONTINUE, NULL, NULL, NULL,
+	};
+	/* Without TLS and without AUTH, the TLS reply comes first. */
+	static const struct step neither = {
+		"198.51.100.7", NULL, NULL, "<alice@isp.example>", { NULL },
+		SMFIS_REJECT, "530", "5.7.0", "Must issue a STARTTLS command first",
+	};
+
+	(void)state;
+	install_conf("AccountDomain isp.example\nRequireTLS yes\n");
+	assert_int_equal(run_session(&no_tls), SMFIS_REJECT);
+	assert_string_equal(mta.text, no_tls.text);
+	assert_int_equal(run_session(&neither), SMFIS_REJECT);
+	assert_string_equal(mta.text, neither.text);
+	assert_int_equal(run_session(&tls), SMFIS_CONTINUE);
+	mconf_install(NULL);
+}
+
+static void
+test_on_internal_error_accept(void **state)
+{
+	static const struct step bad_login = {
+		"198.51.100.7", NULL, "al\tice", "<alice@isp.example>", { NULL },
+		SMFIS_ACCEPT, NULL, NULL, NULL,
+	};
+
+	(void)state;
+	install_conf("OnInternalError accept\n");
+	assert_int_equal(run_session(&bad_login), SMFIS_ACCEPT);
+	mconf_install(NULL);
+}
+
+static void
+test_header_from_off(void **state)
+{
+	static const struct step foreign = {
+		"198.51.100.7", NULL, "alice@isp.example", "<alice@isp.example>",
+		{ "ceo@bank.example" }, SMFIS_CONTINUE, NULL, NULL, NULL,
+	};
+
+	(void)state;
+	install_conf("CheckHeaderFrom no\n");
+	assert_int_equal(run_session(&foreign), SMFIS_CONTINUE);
+	mconf_install(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_replies),
+		cmocka_unit_test(test_require_tls),
+		cmocka_unit_test(test_on_internal_error_accept),
+		cmocka_unit_test(test_header_from_off),
+	};
+
+	mseam = &fake;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
