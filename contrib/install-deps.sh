@@ -1,0 +1,28 @@
+#!/bin/bash
+# install-deps.sh - installs, from Debian 12's archive, everything
+# portcullis needs to build, run its demo and run its whole test suite.
+# Used by the README's Quick start and by .ci/run.  Needs root.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential autoconf automake libtool pkg-config
+	libmilter-dev libsasl2-dev libssl-dev libspf2-dev libsqlite3-dev
+	libcmocka-dev
+	# run and demo: Postfix with Cyrus SASL (sasldb)
+	postfix sasl2-bin libsasl2-modules openssl
+	# tests
+	swaks miltertest python3 procps iproute2
+)
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps.sh: run as root (it calls apt-get)" >&2
+	exit 1
+fi
+# Postfix asks a question on install; "No configuration" leaves
+# /etc/postfix/main.cf alone: the demo and tests run private instances.
+echo "postfix postfix/main_mailer_type select No configuration" |
+	debconf-set-selections
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${packages[@]}"
