@@ -6,13 +6,15 @@ set -euo pipefail
 
 packages=(
 	# build
-	build-essential autoconf automake libtool pkg-config
+	build-essential autoconf automake libtool pkg-config m4
 	libmilter-dev libsasl2-dev libssl-dev libspf2-dev libsqlite3-dev
 	libcmocka-dev
 	# run and demo: Postfix with Cyrus SASL (sasldb)
 	postfix sasl2-bin libsasl2-modules openssl
 	# tests
 	swaks miltertest python3 procps iproute2
+	# firewall rules tests (network namespaces)
+	nftables iptables ipset
 )
 
 if [ "$(id -u)" != 0 ]; then
