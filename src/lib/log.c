@@ -14,6 +14,8 @@
  */
 #include "log.h"
 
+#include "server.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +32,15 @@
 /* A diagnostic is free text we format; cap it so a runaway %s stays sane. */
 #define DIAG_CAP 8192
 
+/*
+ * log_lock guards the settings below and stderr; json_lock guards the
+ * JSON file's descriptor against a reopen.  Events take json_lock shared
+ * and call syslog() (which has its own lock) outside log_lock, so milter
+ * threads logging at once do not queue behind each other: with O_APPEND
+ * each line is one write(2) that the kernel appends whole.
+ */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t json_lock = PTHREAD_RWLOCK_INITIALIZER;
 static char log_ident[64] = "portcullis";	/* openlog() keeps the pointer */
 static int log_facility = LOG_MAIL;
 static int log_opened;
@@ -404,6 +414,7 @@ pc_log_set_jsonfile(const char *path, char *err, size_t errlen)
 			    strerror(errno));
 		newpath = xstrdup(path);
 	}
+	pthread_rwlock_wrlock(&json_lock);
 	pthread_mutex_lock(&log_lock);
 	old = json_fd;
 	oldpath = json_path;
@@ -411,6 +422,7 @@ pc_log_set_jsonfile(const char *path, char *err, size_t errlen)
 	json_path = newpath;
 	json_failing = 0;
 	pthread_mutex_unlock(&log_lock);
+	pthread_rwlock_unlock(&json_lock);
 	if (old >= 0)
 		close(old);
 	free(oldpath);
@@ -418,29 +430,6 @@ pc_log_set_jsonfile(const char *path, char *err, size_t errlen)
 }
 
 /* ---- output ------------------------------------------------------------ */
-
-/* Returns 0 or an errno value.  Call with log_lock held. */
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		/*
-		 * A short write (disk nearly full) leaves the line open;
-		 * finishing it is better than leaving it unterminated, and
-		 * the lock keeps our other threads out of the gap.
-		 */
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* "ident: msg\n" in one write, so lines from threads do not interleave. */
 static void
@@ -453,7 +442,7 @@ echo_stderr(const char *msg, size_t len)
 	dstr_append(&line, ": ", 2);
 	dstr_append(&line, msg, len);
 	dstr_putc(&line, '\n');
-	(void)write_all(STDERR_FILENO, line.buf, line.len);
+	(void)pc_write_all(STDERR_FILENO, line.buf, line.len);
 	dstr_free(&line);
 }
 
@@ -543,7 +532,7 @@ pc_log_event(const struct pc_logfield *f, size_t n)
 {
 	struct dstr line, json;
 	char ts[64], path[256] = "";
-	int saved = errno, werr = 0, report = 0, recovered = 0;
+	int saved = errno, werr = 0, report = 0, recovered = 0, facility;
 
 	/* Format outside the lock; only the output is serialised. */
 	for (size_t i = 0; i < n; i++)
@@ -559,19 +548,25 @@ pc_log_event(const struct pc_logfield *f, size_t n)
 	dstr_append(&json, "}\n", 2);
 
 	pthread_mutex_lock(&log_lock);
-	syslog(log_facility | LOG_INFO, "%s", line.buf);
+	facility = log_facility;
 	if (log_opened && log_foreground)
 		echo_stderr(line.buf, line.len);
+	pthread_mutex_unlock(&log_lock);
+	syslog(facility | LOG_INFO, "%s", line.buf);
+
+	pthread_rwlock_rdlock(&json_lock);
 	if (json_fd >= 0) {
-		werr = write_all(json_fd, json.buf, json.len);
+		werr = pc_write_all(json_fd, json.buf, json.len);
+		pthread_mutex_lock(&log_lock);
 		if ((werr != 0) != (json_failing != 0)) {
 			report = werr != 0;
 			recovered = werr == 0;
 			json_failing = werr != 0;
 			pc_strlcpy(path, json_path, sizeof(path));
 		}
+		pthread_mutex_unlock(&log_lock);
 	}
-	pthread_mutex_unlock(&log_lock);
+	pthread_rwlock_unlock(&json_lock);
 	dstr_free(&line);
 	dstr_free(&json);
 
