@@ -15,6 +15,8 @@ packages=(
 	swaks miltertest python3 procps iproute2
 	# firewall rules tests (network namespaces)
 	nftables iptables ipset
+	# portcullisd: HTTP server, JSON, DNS checks, curl and browser tests
+	libevent-dev libjansson-dev dnsmasq-base dnsutils curl chromium nodejs
 )
 
 if [ "$(id -u)" != 0 ]; then
@@ -28,3 +30,7 @@ echo "postfix postfix/main_mailer_type select No configuration" |
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
+# npm for the browser test's playwright-core: Debian's package, unless
+# the installed nodejs (e.g. NodeSource's, which conflicts with it)
+# already brings npm.
+command -v npm >/dev/null || apt-get install -y -q --no-install-recommends npm
