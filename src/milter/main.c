@@ -12,11 +12,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "log.h"
 #include "mconf.h"
 #include "milter.h"
 #include "signals.h"
+#include "state.h"
 #include "util.h"
 
 #ifndef PACKAGE_VERSION
@@ -49,18 +51,19 @@ load(char *err, size_t errlen)
 	return mconf_load(conf_path, err, errlen);
 }
 
-static void
-reload(void)
+/* SIGUSR1 and `portcullisctl milter reload`; counters live elsewhere and stay. */
+static int
+reload_r(char *why, size_t whylen)
 {
 	struct mconf *old = mconf_acquire(), *c;
 	char err[1024];
 	int fac;
 
-	c = load(err, sizeof(err));
+	c = load(why, whylen);
 	if (c == NULL) {
-		pc_log_err("reload failed, keeping the old configuration: %s", err);
+		pc_log_err("reload failed, keeping the old configuration: %s", why);
 		mconf_release(old);
-		return;
+		return -1;
 	}
 	if (strcmp(c->socket, old->socket) != 0)
 		pc_log_warn("reload: Socket changed; it takes effect at restart");
@@ -77,6 +80,15 @@ reload(void)
 	mconf_install(c);
 	pc_log_info("configuration reloaded from %s",
 	    c->path != NULL ? c->path : "built-in defaults");
+	return 0;
+}
+
+static void
+reload(void)
+{
+	char err[1024];
+
+	(void)reload_r(err, sizeof(err));
 }
 
 /* The path of a unix: or local: socket, NULL for inet. */
@@ -155,6 +167,15 @@ main(int argc, char **argv)
 		    "permissions?)", c->socket);
 	if (socket_owner(c, err, sizeof(err)) < 0)
 		pc_log_fatal("%s", err);
+	if (control_services_start(c, reload_r, err, sizeof(err)) < 0)
+		pc_log_fatal("%s", err);
+	if (c->user != NULL) {
+		unsigned uid, gid;
+
+		if (pc_user_lookup(c->user, &uid, &gid, err, sizeof(err)) < 0 ||
+		    control_chown(uid, gid, err, sizeof(err)) < 0)
+			pc_log_fatal("%s", err);
+	}
 	if (!foreground && pc_daemonize(err, sizeof(err)) < 0)
 		pc_log_fatal("%s", err);
 	if (c->pidfile != NULL) {
@@ -167,10 +188,14 @@ main(int argc, char **argv)
 
 	if (signals_start(reload, unix_socket_path(c)) < 0)
 		pc_log_fatal("cannot start the signal thread");
+	if (control_services_run(err, sizeof(err)) < 0)
+		pc_log_fatal("%s", err);
 
 	pc_log_info("starting on %s (configuration %s)", c->socket,
 	    c->path != NULL ? c->path : "built-in defaults");
 	rc = smfi_main();
+	state_save_live();	/* after the drain: every charge is in */
+	control_stop();
 	pc_log_info("stopped");
 	pc_pidfile_remove(pidfile);
 	free(pidfile);

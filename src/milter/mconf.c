@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rlconf.h"
 #include "log.h"
+#include "spf.h"
 #include "util.h"
 
 static const char *const policy_names[] = { "any", "exact", "domain", "map", NULL };
@@ -36,21 +38,21 @@ const struct pc_cfkey mconf_keys[] = {
 	{ "CheckHeaderFrom", PC_CF_BOOL, "yes", OFF(check_header_from), NULL, 0, 0, NULL, NULL },
 	{ "OnInternalError", PC_CF_ENUM, "tempfail", OFF(on_error), onerr_names, 0, 0, NULL, NULL },
 	/* In the contract, not in this version yet. */
-	{ "RateLimit", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
-	{ "RateLimitMap", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
-	{ "RateLimitAction", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
+	{ "RateLimit", PC_CF_CUSTOM, NULL, 0, NULL, 0, 0, limits_parse_ratelimit, limits_free },
+	{ "RateLimitMap", PC_CF_CUSTOM, NULL, 0, NULL, 0, 0, limits_parse_map, NULL },
+	{ "RateLimitAction", PC_CF_CUSTOM, "tempfail", 0, NULL, 0, 0, limits_parse_action, NULL },
 	{ "RateLimitBackend", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
-	{ "SuspendAfter", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
-	{ "DistinctAddressLimit", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
-	{ "NotifyCommand", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
-	{ "MetricsListen", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
-	{ "ControlSocket", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
-	{ "StateFile", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
-	{ "SPFCheck", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
-	{ "SPFRelayAddress", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
-	{ "Resolver", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
-	{ "OriginStamp", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
-	{ "OriginKeyFile", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
+	{ "SuspendAfter", PC_CF_CUSTOM, "0", 0, NULL, 0, 0, limits_parse_suspend, NULL },
+	{ "DistinctAddressLimit", PC_CF_CUSTOM, "0", 0, NULL, 0, 0, limits_parse_distinct, NULL },
+	{ "NotifyCommand", PC_CF_CUSTOM, NULL, 0, NULL, 0, 0, limits_parse_notify, NULL },
+	{ "MetricsListen", PC_CF_CUSTOM, NULL, 0, NULL, 0, 0, limits_parse_metrics, NULL },
+	{ "ControlSocket", PC_CF_CUSTOM, NULL, 0, NULL, 0, 0, limits_parse_control, NULL },
+	{ "StateFile", PC_CF_CUSTOM, NULL, 0, NULL, 0, 0, limits_parse_state, NULL },
+	{ "SPFCheck", PC_CF_CUSTOM, "off", 0, NULL, 0, 0, spf_conf_parse_check, spf_conf_free },
+	{ "SPFRelayAddress", PC_CF_CUSTOM, NULL, 0, NULL, 0, 0, spf_conf_parse_relay, NULL },
+	{ "Resolver", PC_CF_CUSTOM, NULL, 0, NULL, 0, 0, spf_conf_parse_resolver, NULL },
+	{ "OriginStamp", PC_CF_CUSTOM, "no", 0, NULL, 0, 0, spf_conf_parse_stamp, NULL },
+	{ "OriginKeyFile", PC_CF_CUSTOM, NULL, 0, NULL, 0, 0, spf_conf_parse_keyfile, NULL },
 };
 const size_t mconf_nkeys = PC_ARRAY_LEN(mconf_keys);
 
@@ -79,6 +81,10 @@ mconf_finish(struct mconf *c, char *err, size_t errlen)
 		return -1;
 	if (c->account_domain != NULL)
 		pc_str_lower(c->account_domain);
+	if (limits_finish(c, where, err, errlen) < 0)
+		return -1;
+	if (spf_conf_finish(c, where, err, errlen) < 0)
+		return -1;
 	return 0;
 }
 

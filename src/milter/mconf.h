@@ -16,6 +16,9 @@
 enum sender_policy { SENDER_ANY, SENDER_EXACT, SENDER_DOMAIN, SENDER_MAP };
 enum on_error { ONERR_TEMPFAIL, ONERR_ACCEPT };
 
+struct rl_conf;
+struct spf_conf;
+
 #define MCONF_DEFAULT_PATH PC_SYSCONFDIR "/portcullis-milter.conf"
 
 struct mconf {
@@ -35,6 +38,8 @@ struct mconf {
 
 	/* Built from the keys above after parsing. */
 	struct pc_map *sender_map;
+	struct rl_conf *rl;	/* rate limits etc.: limits.h */
+	struct spf_conf *spf;	/* SPF and the origin stamp: spf_conf.c */
 	char *path;		/* the file this came from, or NULL */
 	unsigned refs;		/* guarded by the lock in mconf.c */
 };

@@ -13,12 +13,17 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "mseam.h"
 #include "origin_log.h"
+#include "rlpolicy.h"
 #include "sender.h"
 #include "session.h"
+#include "spf.h"
+#include "stamp.h"
 
 /*
  * The macros each stage needs.  Postfix and Sendmail send most of these
@@ -102,8 +107,21 @@ refuse(SMFICTX *ctx, struct session *s, const char *rcode, const char *xcode,
 		pc_log_warn("cannot set reply %s %s", rcode, xcode);
 	origin_log(s, temp ? "tempfail" : "reject", temp ? "tempfail" : "reject",
 	    reason);
+	metrics_message(temp ? MA_TEMPFAIL : MA_REJECT);
 	session_reset_message(s);
 	return temp ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+}
+
+/* The contract's 553 for an address the account does not own. */
+static sfsistat
+refuse_not_owned(SMFICTX *ctx, struct session *s, const char *addr,
+    const char *reason)
+{
+	char text[ACCOUNT_MAX + PC_MAILBOX_FMT_MAX + 64];
+
+	snprintf(text, sizeof(text), "<%s>: Sender address rejected: "
+	    "not owned by user %s", addr, s->account);
+	return refuse(ctx, s, "553", "5.7.1", text, reason);
 }
 
 /* OnInternalError: tempfail with 451 4.3.0, or let the message pass. */
@@ -130,11 +148,12 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	size_t i;
 
-	(void)f0; (void)f2; (void)f3;
+	(void)f2; (void)f3;
 	for (i = 0; i < sizeof(wanted_macros) / sizeof(wanted_macros[0]); i++)
 		smfi_setsymlist(ctx, wanted_macros[i].stage,
 		    (char *)wanted_macros[i].list);
-	*pf0 = 0;
+	/* The actions of smfiDesc's flags (quarantine, headers) the MTA offers. */
+	*pf0 = f0 & milter_desc.xxfi_flags;
 	/* Steps the filter has no use for, where the MTA offers to skip them. */
 	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA);
 	*pf2 = *pf3 = 0;
@@ -203,13 +222,60 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 	return SMFIS_CONTINUE;
 }
 
+/*
+ * SPF of the envelope sender (spf.c decides).  A DNS error follows
+ * OnInternalError, but "accept" here means go on with the message (its
+ * stamp, its limits), not skip every later check.
+ */
+static sfsistat
+check_spf(SMFICTX *ctx, struct session *s, const struct pc_mailbox *mb)
+{
+	char text[PC_DOMAIN_MAX + 128], dom[PC_DOMAIN_MAX + 1];
+
+	switch (spf_decide(s->conf, mb, &s->spf)) {
+	case SPF_ACT_REJECT:
+		safe_text(dom, sizeof(dom), s->spf.domain);
+		snprintf(text, sizeof(text), "SPF of %s does not authorize this "
+		    "provider's relays (%s)", dom, spf_result_name(s->spf.result));
+		return refuse(ctx, s, "550", "5.7.23", text, s->spf.reason);
+	case SPF_ACT_DNSERR:
+		if (s->conf->on_error == ONERR_ACCEPT) {
+			pc_log_warn("spf: %s: %s; accepting (OnInternalError)",
+			    s->spf.domain, s->spf.reason);
+			return SMFIS_CONTINUE;
+		}
+		return internal_error(ctx, s, s->spf.reason);
+	default:
+		return SMFIS_CONTINUE;
+	}
+}
+
+/* Rate limits and suspension at MAIL FROM (rlpolicy.c decides). */
+static sfsistat
+ratelimit_check_mail(SMFICTX *ctx, struct session *s)
+{
+	struct rl_reply rr;
+
+	if (ratelimit_mail(s, &rr) < 0)
+		return refuse(ctx, s, rr.rcode, rr.xcode, rr.text, rr.reason);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+spf_then_limits(SMFICTX *ctx, struct session *s, const struct pc_mailbox *mb)
+{
+	sfsistat r = check_spf(ctx, s, mb);
+
+	return r != SMFIS_CONTINUE ? r : ratelimit_check_mail(ctx, s);
+}
+
 static sfsistat
 mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct session *s = get_session(ctx);
 	struct pc_mailbox mb;
 	const char *login, *v;
-	char reason[256], text[ACCOUNT_MAX + PC_MAILBOX_FMT_MAX + 64], addr[PC_MAILBOX_FMT_MAX];
+	char reason[256];
 	int parsed;
 
 	if (s == NULL)
@@ -241,24 +307,31 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 		return refuse(ctx, s, "553", "5.1.7", "Malformed sender address",
 		    reason);
 	if (s->account[0] == '\0')
-		return SMFIS_CONTINUE;	/* a trusted client, or RequireAuth no */
-	if (!decide_sender(s->conf, s->account, &mb, reason, sizeof(reason))) {
-		safe_text(addr, sizeof(addr), s->from);
-		snprintf(text, sizeof(text), "<%s>: Sender address rejected: "
-		    "not owned by user %s", addr, s->account);
-		return refuse(ctx, s, "553", "5.7.1", text, reason);
-	}
-	return SMFIS_CONTINUE;
+		return spf_then_limits(ctx, s, &mb);	/* trusted, or no auth needed */
+	if (!decide_sender(s->conf, s->account, &mb, reason, sizeof(reason)))
+		return refuse_not_owned(ctx, s, s->from, reason);
+	return spf_then_limits(ctx, s, &mb);
 }
 
 static sfsistat
 mlfi_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct session *s = get_session(ctx);
+	struct rl_reply rr;
+	char buf[sizeof(rr.text)];
 
 	(void)argv;
 	if (s == NULL)
 		return internal_error(ctx, NULL, "no session at RCPT");
+	if (ratelimit_rcpt(s, &rr) < 0) {
+		/* Only this recipient: the transaction goes on. */
+		safe_text(buf, sizeof(buf), rr.text);
+		mseam->setreply(ctx, rr.rcode, rr.xcode, buf);
+		refresh_qid(ctx, s);
+		origin_log(s, rr.rcode[0] == '4' ? "tempfail" : "reject",
+		    rr.rcode[0] == '4' ? "tempfail" : "reject", rr.reason);
+		return rr.rcode[0] == '4' ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+	}
 	s->rcpts++;
 	return SMFIS_CONTINUE;
 }
@@ -277,6 +350,10 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 		s->n_from_hdrs++;
 	} else if (strcasecmp(name, "Message-ID") == 0) {
 		session_set(s->msgid, sizeof(s->msgid), value);
+	} else if (strcasecmp(name, STAMP_HEADER) == 0) {
+		s->own_hdrs[0]++;
+	} else if (strcasecmp(name, SPF_HEADER_NAME) == 0) {
+		s->own_hdrs[1]++;
 	}
 	return SMFIS_CONTINUE;
 }
@@ -286,7 +363,7 @@ static sfsistat
 check_header_from(SMFICTX *ctx, struct session *s)
 {
 	struct pc_mailbox mbs[MILTER_FROM_MAX];
-	char reason[256], text[ACCOUNT_MAX + PC_MAILBOX_FMT_MAX + 64], addr[PC_MAILBOX_FMT_MAX], one[PC_MAILBOX_FMT_MAX];
+	char reason[256], one[PC_MAILBOX_FMT_MAX];
 	size_t i, n;
 
 	int enforce = s->account[0] != '\0' && s->conf->check_header_from;
@@ -317,10 +394,7 @@ check_header_from(SMFICTX *ctx, struct session *s)
 		    sizeof(reason)))
 			continue;
 		pc_mailbox_format(&mbs[i], one, sizeof(one));
-		safe_text(addr, sizeof(addr), one);
-		snprintf(text, sizeof(text), "<%s>: Sender address rejected: "
-		    "not owned by user %s", addr, s->account);
-		return refuse(ctx, s, "553", "5.7.1", text, reason);
+		return refuse_not_owned(ctx, s, one, reason);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -348,6 +422,46 @@ mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return SMFIS_CONTINUE;
 }
 
+/*
+ * Our headers at the top of the message.  Headers of our names that the
+ * client wrote are removed first: a stamp copied from someone else's
+ * mail would otherwise name them to the abuse desk.
+ */
+static int
+add_headers(SMFICTX *ctx, struct session *s)
+{
+	const struct spf_conf *sc = s->conf->spf;
+	struct stamp_origin o;
+	char value[STAMP_TEXT_MAX + 1], err[256];
+	unsigned i;
+
+	if (sc == NULL)
+		return 0;
+	if (sc->mode == SPF_HEADER) {
+		for (i = s->own_hdrs[1]; i > 0; i--)
+			mseam->chgheader(ctx, SPF_HEADER_NAME, (int)i, NULL);
+		spf_header_value(&s->spf, value, sizeof(value));
+		if (s->spf.checked &&
+		    mseam->insheader(ctx, 0, SPF_HEADER_NAME, value) != MI_SUCCESS)
+			pc_log_warn("cannot add %s to %s", SPF_HEADER_NAME, s->qid);
+	}
+	if (!sc->origin_stamp)
+		return 0;
+	for (i = s->own_hdrs[0]; i > 0; i--)
+		mseam->chgheader(ctx, STAMP_HEADER, (int)i, NULL);
+	memset(&o, 0, sizeof(o));
+	pc_strlcpy(o.account, s->account, sizeof(o.account));
+	pc_strlcpy(o.addr, s->ip, sizeof(o.addr));
+	pc_strlcpy(o.qid, s->qid, sizeof(o.qid));
+	o.time = (int64_t)time(NULL);
+	if (stamp_seal(&sc->keys, &o, value, sizeof(value), err,
+	    sizeof(err)) < 0) {
+		pc_log_err("origin stamp: %s", err);
+		return -1;
+	}
+	return mseam->insheader(ctx, 0, STAMP_HEADER, value) == MI_SUCCESS ? 0 : -1;
+}
+
 static sfsistat
 mlfi_eom(SMFICTX *ctx)
 {
@@ -356,7 +470,18 @@ mlfi_eom(SMFICTX *ctx)
 	if (s == NULL)
 		return internal_error(ctx, NULL, "no session at end of message");
 	refresh_qid(ctx, s);
-	origin_log(s, "origin", "accept",
+	if (add_headers(ctx, s) < 0)
+		return internal_error(ctx, s, "cannot add the origin stamp");
+	ratelimit_eom(s);
+	if (s->rl_hold && (mseam->quarantine == NULL ||
+	    mseam->quarantine(ctx, s->rl_note) != MI_SUCCESS)) {
+		pc_log_warn("cannot quarantine %s", s->qid);
+		s->rl_hold = 0;
+	}
+	metrics_message(s->rl_hold ? MA_QUARANTINE :
+	    s->rl_note[0] != '\0' ? MA_LOG : MA_ACCEPT);
+	origin_log(s, "origin", s->rl_hold ? "quarantine" : "accept",
+	    s->rl_note[0] != '\0' ? s->rl_note :
 	    s->account[0] != '\0' ? "authenticated" :
 	    s->trusted ? "trusted network" : "authentication not required");
 	session_reset_message(s);
@@ -389,7 +514,8 @@ mlfi_close(SMFICTX *ctx)
 struct smfiDesc milter_desc = {
 	"portcullis-milter",
 	SMFI_VERSION,
-	0,			/* no message modifications yet */
+	SMFIF_QUARANTINE |	/* RateLimitAction quarantine */
+	    SMFIF_ADDHDRS | SMFIF_CHGHDRS,	/* origin stamp, SPF header */
 	mlfi_connect,
 	mlfi_helo,
 	mlfi_envfrom,

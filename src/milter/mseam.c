@@ -7,6 +7,8 @@
 
 const struct mseam mseam_libmilter = {
 	smfi_getsymval, smfi_setreply, smfi_setpriv, smfi_getpriv,
+	smfi_quarantine,
+	smfi_insheader, smfi_chgheader,
 };
 
 const struct mseam *mseam = &mseam_libmilter;

@@ -13,6 +13,10 @@ struct mseam {
 	int (*setreply)(SMFICTX *ctx, char *rcode, char *xcode, char *text);
 	int (*setpriv)(SMFICTX *ctx, void *priv);
 	void *(*getpriv)(SMFICTX *ctx);
+	int (*quarantine)(SMFICTX *ctx, char *reason);
+	/* The origin stamp and SPF headers (smfi_insheader, smfi_chgheader). */
+	int (*insheader)(SMFICTX *ctx, int idx, char *name, char *value);
+	int (*chgheader)(SMFICTX *ctx, char *name, int idx, char *value);
 };
 
 extern const struct mseam *mseam;

@@ -26,6 +26,10 @@ session_reset_message(struct session *s)
 	s->n_from_hdrs = 0;
 	s->rcpts = 0;
 	s->size = 0;
+	s->rl_hold = 0;
+	s->rl_note[0] = '\0';
+	memset(&s->spf, 0, sizeof(s->spf));
+	s->own_hdrs[0] = s->own_hdrs[1] = 0;
 }
 
 void

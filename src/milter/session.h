@@ -12,6 +12,7 @@
 #include "mconf.h"
 #include "netaddr.h"
 #include "sender.h"
+#include "spf.h"
 #include "util.h"
 
 /* Client-supplied text is capped where it is stored, escaped where logged. */
@@ -43,6 +44,10 @@ struct session {
 	char msgid[SESSION_TEXT_MAX];
 	unsigned rcpts;
 	uint64_t size;
+	int rl_hold;		/* rlpolicy.c: quarantine at end of message */
+	char rl_note[256];	/* rlpolicy.c: what the limiter decided */
+	struct spf_outcome spf;	/* spf.c: the sender's SPF, for the header */
+	unsigned own_hdrs[2];	/* X-Portcullis-Origin, -SPF the client sent */
 };
 
 struct session *session_new(struct mconf *conf);

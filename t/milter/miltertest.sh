@@ -24,6 +24,8 @@ LogFile $dir/$1.json
 AccountDomain isp.example
 TrustedNetworks 192.0.2.0/24, 2001:db8::/32
 SenderPolicy domain
+StateFile none
+ControlSocket none
 $3
 CONF
 }

@@ -128,7 +128,17 @@ static const struct {
 	{ "RequireAuth perhaps\n", ":1: RequireAuth:" },
 	{ "TrustedNetworks 127.0.0.1/8\n", ":1: TrustedNetworks:" },
 	{ "OnInternalError reject\n", ":1: OnInternalError:" },
-	{ "RateLimit messages 10/1h\n", ":1: RateLimit: not implemented" },
+	{ "RateLimit letters 10/1h\n", ":1: RateLimit: \"letters\" is not messages" },
+	{ "RateLimit messages 10/1x\n", ":1: RateLimit:" },
+	{ "RateLimitAction bounce\n", ":1: RateLimitAction: \"bounce\" is not one of" },
+	{ "RateLimitBackend redis://127.0.0.1:6379/0\n", ":1: RateLimitBackend: not implemented" },
+	{ "SuspendAfter 3\n", ":1: SuspendAfter:" },
+	{ "DistinctAddressLimit 3/1h/2\n", ":1: DistinctAddressLimit:" },
+	{ "MetricsListen 9187\n", ":1: MetricsListen:" },
+	{ "ControlSocket control.sock\n", ":1: ControlSocket:" },
+	{ "StateFile milter.state\n", ":1: StateFile:" },
+	{ "RateLimitMap /nonexistent/rlmap\n", "/nonexistent/rlmap" },
+	{ "NotifyCommand notify.sh\n", "NotifyCommand: \"notify.sh\" must start" },
 	{ "Sockets inet:1@127.0.0.1\n", ":1: Sockets: unknown key" },
 };
 

@@ -19,6 +19,9 @@
 #include "mconf.h"
 #include "milter.h"
 #include "mseam.h"
+#include "spf.h"
+#include "spf_dns.h"
+#include "stamp.h"
 #include "util.h"
 
 /* The fake MTA: macros by name, the last reply, the private pointer. */
@@ -65,8 +68,39 @@ fake_getpriv(SMFICTX *ctx)
 	return mta.priv;
 }
 
+/* Headers the filter inserted (newest first) and deleted, per message. */
+static struct {
+	char name[8][64], value[8][1100];
+	size_t n;
+	unsigned deleted;
+} hdrs;
+
+static int
+fake_insheader(SMFICTX *ctx, int idx, char *name, char *value)
+{
+	(void)ctx;
+	assert_int_equal(idx, 0);
+	assert_true(hdrs.n < PC_ARRAY_LEN(hdrs.name));
+	memmove(hdrs.name[1], hdrs.name[0], hdrs.n * sizeof(hdrs.name[0]));
+	memmove(hdrs.value[1], hdrs.value[0], hdrs.n * sizeof(hdrs.value[0]));
+	pc_strlcpy(hdrs.name[0], name, sizeof(hdrs.name[0]));
+	pc_strlcpy(hdrs.value[0], value, sizeof(hdrs.value[0]));
+	hdrs.n++;
+	return MI_SUCCESS;
+}
+
+static int
+fake_chgheader(SMFICTX *ctx, char *name, int idx, char *value)
+{
+	(void)ctx; (void)name; (void)idx;
+	assert_null(value);
+	hdrs.deleted++;
+	return MI_SUCCESS;
+}
+
 static const struct mseam fake = {
 	fake_getsymval, fake_setreply, fake_setpriv, fake_getpriv,
+	NULL, fake_insheader, fake_chgheader,
 };
 
 static SMFICTX *const ctx = (SMFICTX *)&mta;
@@ -277,6 +311,83 @@ test_header_from_off(void **state)
 	mconf_install(NULL);
 }
 
+/* OriginStamp: the header is added at the top and names the account. */
+static void
+test_origin_stamp(void **state)
+{
+	static const struct step ok = {
+		"198.51.100.7", NULL, "alice", "<alice@isp.example>", { NULL },
+		SMFIS_CONTINUE, NULL, NULL, NULL,
+	};
+	char key[] = "/tmp/pc-test-milter-key-XXXXXX", conf[512], id[32];
+	static const char hex[] =
+	    "k1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+	struct stamp_keyring kr;
+	struct stamp_origin o;
+	int fd = mkstemp(key);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, hex, strlen(hex)), (ssize_t)strlen(hex));
+	close(fd);
+	snprintf(conf, sizeof(conf), "AccountDomain isp.example\n"
+	    "OriginStamp yes\nOriginKeyFile %s\n", key);
+	install_conf(conf);
+	memset(&hdrs, 0, sizeof(hdrs));
+	assert_int_equal(run_session(&ok), SMFIS_CONTINUE);
+	assert_int_equal(hdrs.n, 1);
+	assert_string_equal(hdrs.name[0], STAMP_HEADER);
+	assert_int_equal(stamp_keyring_load(key, 1, &kr, conf, sizeof(conf)), 0);
+	assert_int_equal(stamp_open(&kr, hdrs.value[0], strlen(hdrs.value[0]),
+	    &o, id, sizeof(id)), STAMP_OK);
+	assert_string_equal(o.account, "alice@isp.example");
+	assert_string_equal(o.addr, "198.51.100.7");
+	assert_string_equal(o.qid, "4XQID");
+	stamp_keyring_free(&kr);
+	unlink(key);
+	mconf_install(NULL);
+}
+
+/* SPFCheck reject and header, with DNS from an in-memory zone. */
+static void
+test_spf_reply(void **state)
+{
+	static const struct step refused = {
+		"198.51.100.7", NULL, "alice", "<alice@isp.example>", { NULL },
+		SMFIS_REJECT, "550", "5.7.23",
+		"SPF of isp.example does not authorize this provider's relays (fail)",
+	};
+	static const struct step marked = {
+		"198.51.100.7", NULL, "alice", "<alice@isp.example>", { NULL },
+		SMFIS_CONTINUE, NULL, NULL, NULL,
+	};
+	SPF_dns_server_t *zone = SPF_dns_zone_new(NULL, "t", 0);
+
+	(void)state;
+	assert_int_equal(SPF_dns_zone_add_str(zone, "isp.example", ns_t_txt,
+	    NETDB_SUCCESS, "v=spf1 ip4:198.51.100.99 -all"), SPF_E_SUCCESS);
+	spf_use_dns_below(zone);
+	spf_cache_flush();
+	install_conf("AccountDomain isp.example\nSPFCheck reject\n"
+	    "SPFRelayAddress 192.0.2.25\n");
+	assert_int_equal(run_session(&refused), SMFIS_REJECT);
+	assert_string_equal(mta.rcode, refused.rcode);
+	assert_string_equal(mta.xcode, refused.xcode);
+	assert_string_equal(mta.text, refused.text);
+	install_conf("AccountDomain isp.example\nSPFCheck header\n"
+	    "SPFRelayAddress 192.0.2.25\n");
+	memset(&hdrs, 0, sizeof(hdrs));
+	assert_int_equal(run_session(&marked), SMFIS_CONTINUE);
+	assert_int_equal(hdrs.n, 1);
+	assert_string_equal(hdrs.name[0], SPF_HEADER_NAME);
+	assert_true(strncmp(hdrs.value[0], "fail domain=isp.example; relay=192.0.2.25",
+	    41) == 0);
+	mconf_install(NULL);
+	spf_use_dns_below(NULL);
+	SPF_dns_free(zone);
+	spf_cache_flush();
+}
+
 int
 main(void)
 {
@@ -285,6 +396,8 @@ main(void)
 		cmocka_unit_test(test_require_tls),
 		cmocka_unit_test(test_on_internal_error_accept),
 		cmocka_unit_test(test_header_from_off),
+		cmocka_unit_test(test_origin_stamp),
+		cmocka_unit_test(test_spf_reply),
 	};
 
 	mseam = &fake;

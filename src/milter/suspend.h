@@ -1,0 +1,53 @@
+/*
+ * suspend.h - the stolen-account response: suspended accounts (with who
+ * suspended them, when and why), the client addresses an account was
+ * seen from (DistinctAddressLimit), and the one place a suspension is
+ * made: flag in the limiter, log line, metrics, NotifyCommand.
+ */
+#ifndef PC_SUSPEND_H
+#define PC_SUSPEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "netaddr.h"
+
+struct mconf;
+struct rl_table;
+
+/* The process's limiter, made by suspend_init() (idempotent). */
+void suspend_init(size_t max_accounts);
+struct rl_table *suspend_table(void);
+
+int suspend_is(const char *account);
+/*
+ * Suspends account (a no-op returning 0 when it already is), records
+ * reason and since, and runs c's NotifyCommand.  Returns 1 when newly
+ * suspended.
+ */
+int suspend_account(const struct mconf *c, const char *account,
+    const char *reason, time_t since);
+/* Restores a suspension from StateFile: no log, no notification. */
+void suspend_restore(const char *account, const char *reason, time_t since);
+/* Forgets the addresses an account was seen from. */
+void suspend_forget_addresses(const char *account);
+/* 1 when the account was suspended. */
+int suspend_resume(const char *account);
+/* Reason and start of a suspension; 0 when not suspended. */
+int suspend_info(const char *account, char *reason, size_t rlen,
+    time_t *since);
+/* Every suspension (for StateFile); fn must not call back. */
+void suspend_foreach(void (*fn)(const char *account, const char *reason,
+    time_t since, void *arg), void *arg);
+size_t suspend_count(void);
+
+/*
+ * Notes that account used addr now; returns the number of distinct
+ * addresses seen within window_ns (addr included).  Bounded: at most
+ * limit + 1 addresses are remembered per account.
+ */
+unsigned suspend_seen_from(const char *account, const struct pc_addr *addr,
+    uint64_t window_ns, unsigned limit, uint64_t now);
+
+#endif
