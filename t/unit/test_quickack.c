@@ -1,0 +1,224 @@
+/*
+ * test_quickack.c - src/milter/quickack.c, linked here as it is into
+ * portcullis-milter: a read() on an accepted TCP connection must leave
+ * TCP_QUICKACK armed, and other descriptors must be left alone.
+ *
+ * The kernel reports TCP_QUICKACK as "not in pingpong (delayed-ACK)
+ * mode".  The tests put the socket into that mode by hand, have the peer
+ * send, and read through the interposed read().  A control read through
+ * the raw system call shows that reading alone does not re-arm it; if
+ * the control fails (a slow machine where the 40 ms delayed-ACK timer
+ * fires first), the test skips instead of passing by accident.
+ * Ports 13095-13099 on 127.0.0.1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "quickack.h"
+
+struct pair {
+	int lfd, cli, srv;
+};
+
+static int
+listen_loopback(void)
+{
+	struct sockaddr_in sin;
+	int fd, port, one = 1;
+
+	for (port = 13095; port <= 13099; port++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		assert_true(fd >= 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+		    listen(fd, 4) == 0)
+			return fd;
+		close(fd);
+	}
+	fail_msg("no free port in 13095-13099");
+	return -1;
+}
+
+static void
+tcp_pair(struct pair *p)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	p->lfd = listen_loopback();
+	assert_int_equal(getsockname(p->lfd, (struct sockaddr *)&sin, &len), 0);
+	p->cli = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(p->cli >= 0);
+	assert_int_equal(connect(p->cli, (struct sockaddr *)&sin, len), 0);
+	p->srv = accept(p->lfd, NULL, NULL);	/* the interposed one */
+	assert_true(p->srv >= 0);
+}
+
+static void
+pair_close(struct pair *p)
+{
+	close(p->cli);
+	close(p->srv);
+	close(p->lfd);
+}
+
+static int
+quickack(int fd)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &v, &len), 0);
+	return v;
+}
+
+/* Delayed-ACK mode, then one byte from the peer waiting to be read. */
+static void
+disarm_and_send(struct pair *p)
+{
+	int zero = 0;
+
+	assert_int_equal(setsockopt(p->srv, IPPROTO_TCP, TCP_QUICKACK, &zero,
+	    sizeof(zero)), 0);
+	assert_int_equal(write(p->cli, "x", 1), 1);
+}
+
+static void
+test_read_rearms_tcp(void **state)
+{
+	struct pair p;
+	char c;
+
+	(void)state;
+	tcp_pair(&p);
+	assert_true(quickack_tracked(p.srv));
+
+	/* Control: the bare system call leaves delayed-ACK mode on. */
+	disarm_and_send(&p);
+	assert_int_equal(syscall(SYS_read, p.srv, &c, 1), 1);
+	if (quickack(p.srv) != 0) {
+		pair_close(&p);
+		skip();
+	}
+
+	/* The interposed read() re-arms it. */
+	disarm_and_send(&p);
+	assert_int_equal(read(p.srv, &c, 1), 1);
+	assert_int_equal(quickack(p.srv), 1);
+	/* And again: the kernel clears it, so every read must re-arm. */
+	disarm_and_send(&p);
+	assert_int_equal(read(p.srv, &c, 1), 1);
+	assert_int_equal(quickack(p.srv), 1);
+	pair_close(&p);
+}
+
+static void
+test_unix_and_files_untouched(void **state)
+{
+	int sv[2], lfd, cfd, afd, fd;
+	struct sockaddr_un sun;
+	unsigned long before;
+	char c, path[] = "/tmp/pc-test-quickack.XXXXXX";
+
+	(void)state;
+	/* An accepted unix connection is not tracked. */
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "/tmp/pc-test-qa.%ld",
+	    (long)getpid());
+	unlink(sun.sun_path);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	cfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	afd = accept(lfd, NULL, NULL);
+	assert_true(afd >= 0);
+	assert_false(quickack_tracked(afd));
+	before = quickack_rearmed();
+	assert_int_equal(write(cfd, "y", 1), 1);
+	assert_int_equal(read(afd, &c, 1), 1);
+	assert_int_equal(c, 'y');
+	assert_int_equal(quickack_rearmed(), before);
+	close(afd);
+	close(cfd);
+	close(lfd);
+	unlink(sun.sun_path);
+
+	/* Files and pipes read as before. */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(read(fd, &c, 1), 1);
+	assert_int_equal(c, 'a');
+	close(fd);
+	unlink(path);
+	assert_int_equal(pipe(sv), 0);
+	assert_int_equal(write(sv[1], "z", 1), 1);
+	assert_int_equal(read(sv[0], &c, 1), 1);
+	assert_int_equal(c, 'z');
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A TCP descriptor reused for a pipe is dropped at its first read. */
+static void
+test_reused_descriptor_dropped(void **state)
+{
+	struct pair p;
+	int sv[2], fd;
+	char c;
+
+	(void)state;
+	tcp_pair(&p);
+	fd = p.srv;
+	assert_true(quickack_tracked(fd));
+	close(p.srv);
+	assert_int_equal(pipe(sv), 0);
+	/* Put the pipe's read end on the old number (pipe() may already). */
+	if (sv[0] != fd) {
+		assert_int_equal(dup2(sv[0], fd), fd);
+		close(sv[0]);
+	}
+	assert_int_equal(write(sv[1], "q", 1), 1);
+	errno = 0;
+	assert_int_equal(read(fd, &c, 1), 1);
+	assert_int_equal(errno, 0);	/* the failed setsockopt is hidden */
+	assert_false(quickack_tracked(fd));
+	close(fd);
+	close(sv[1]);
+	close(p.cli);
+	close(p.lfd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_rearms_tcp),
+		cmocka_unit_test(test_unix_and_files_untouched),
+		cmocka_unit_test(test_reused_descriptor_dropped),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
