@@ -1,7 +1,7 @@
 /*
  * ctl_milter.c - portcullisctl milter stats|reload|usage|reset|suspend|
- * resume: one line to the running milter's ControlSocket, its answer
- * printed.
+ * resume: one line to the running milter's ControlSocket (through
+ * control_client.c, as portcullisd asks it too), its answer printed.
  *
  * The socket's path comes from the milter's configuration file (-m).
  * Only that one key is read here, by a deliberately small scan: the
@@ -14,15 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
-#include <unistd.h>
 
+#include "control_client.h"
 #include "ctl.h"
 #include "util.h"
 
 #define CONTROL_DEFAULT "/run/portcullis/control.sock"
+/* An administrator at a terminal can wait longer than a web request. */
+#define CTL_MILTER_TIMEOUT_MS 10000
 
 static const char syn_milter[] =
     "portcullisctl [-m portcullis-milter.conf] milter stats|reload|"
@@ -70,53 +69,34 @@ control_path(const struct ctl *ctl, char *path, size_t len)
 static int
 talk(const char *path, const char *line)
 {
-	struct sockaddr_un sun;
-	struct timeval tv = { 10, 0 };
-	struct dstr in;
-	char buf[4096], *last, *end;
-	ssize_t r;
-	size_t off = 0, n = strlen(line);
-	int fd, rc;
+	struct dstr out;
+	char err[1024];
+	int rc;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return ctl_fail("ControlSocket path too long: %s", path);
-	pc_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-		return ctl_fail("socket: %s", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	dstr_init(&out);
+	switch (pc_control_call(path, line, CTL_MILTER_TIMEOUT_MS, &out, err,
+	    sizeof(err))) {
+	case PC_CONTROL_OK:
+		fwrite(out.buf, 1, out.len, stdout);
+		fflush(stdout);
+		rc = CTL_OK;
+		break;
+	case PC_CONTROL_ERR:
+		rc = ctl_fail("milter: %s", err);
+		break;
+	case PC_CONTROL_UNREACHABLE:
 		rc = ctl_fail("cannot reach the milter at %s: %s (is "
 		    "portcullis-milter running with this ControlSocket?)", path,
-		    strerror(errno));
-		close(fd);
-		return rc;
-	}
-	while (off < n && (r = write(fd, line + off, n - off)) > 0)
-		off += (size_t)r;
-	dstr_init(&in);
-	while ((r = read(fd, buf, sizeof(buf))) > 0 && in.len < (1 << 20))
-		dstr_append(&in, buf, (size_t)r);
-	close(fd);
-	/* The last line is OK or ERR reason. */
-	while (in.len > 0 && in.buf[in.len - 1] == '\n')
-		in.buf[--in.len] = '\0';
-	last = strrchr(in.buf, '\n');
-	end = last != NULL ? last + 1 : in.buf;
-	if (strcmp(end, "OK") == 0) {
-		if (last != NULL) {
-			fwrite(in.buf, 1, (size_t)(last - in.buf) + 1, stdout);
-			fflush(stdout);
-		}
-		rc = CTL_OK;
-	} else if (strncmp(end, "ERR ", 4) == 0) {
-		rc = ctl_fail("milter: %s", end + 4);
-	} else {
+		    err);
+		break;
+	case PC_CONTROL_NO_ANSWER:
 		rc = ctl_fail("no answer from the milter at %s", path);
+		break;
+	default:
+		rc = ctl_fail("%s", err);
+		break;
 	}
-	dstr_free(&in);
+	dstr_free(&out);
 	return rc;
 }
 
@@ -171,7 +151,6 @@ ctl_milter(struct ctl *ctl, int argc, char **argv)
 		dstr_appendf(&line, " %s", pos[0]);
 	if (reason != NULL)
 		dstr_appendf(&line, " %s", reason);
-	dstr_putc(&line, '\n');
 	rc = talk(path, line.buf);
 	dstr_free(&line);
 	return rc;

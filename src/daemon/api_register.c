@@ -2,6 +2,13 @@
  * api_register.c - registering, renewing and deleting a subscriber's
  * mail server: the one path the JSON API and the sign-up page share, so
  * a check can never be skipped by choosing the other door.
+ *
+ * With MilterControlSocket set, an account the milter holds suspended
+ * is refused (403) before any check runs, and so is its renewal: port 25
+ * stays closed for an account the abuse desk has stopped.  When the
+ * milter cannot say (not running, busy past the timeout, an error), the
+ * answer is a temporary refusal (503), never a pass: a registration is
+ * easily retried, a port opened for a spammer is not easily closed.
  */
 #include "http.h"
 
@@ -12,6 +19,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "milterctl.h"
 #include "registry.h"
 #include "util.h"
 
@@ -65,6 +73,48 @@ audit_event(struct http_req *r, const char *event, const char *account,
 	};
 
 	pc_log_event(f, PC_ARRAY_LEN(f));
+}
+
+/*
+ * MilterControlSocket: 0 when the milter does not hold account
+ * suspended (or is not configured); else fills o (403 suspended, 503
+ * unknown), puts the reason for the audit in why and returns -1.
+ */
+static int
+milter_allows(struct http_req *r, const char *account, struct regsvc_out *o,
+    char *why, size_t whylen)
+{
+	const struct dconf *c = r->svc->conf;
+	const char *contact = c->contact_address != NULL ? c->contact_address :
+	    "your provider's postmaster";
+	struct milterctl_suspension s;
+	char err[1024];
+
+	if (c->milter_control_socket == NULL)
+		return 0;
+	switch (milterctl_account(c->milter_control_socket, account,
+	    MILTERCTL_TIMEOUT_MS, &s, err, sizeof(err))) {
+	case MILTERCTL_NOT_SUSPENDED:
+		return 0;
+	case MILTERCTL_SUSPENDED:
+		out_set(o, 403, "account_suspended", "your account %s is "
+		    "suspended by our mail service%s%s, so port 25 cannot be "
+		    "opened for it; contact %s", account,
+		    s.since[0] != '\0' ? " since " : "", s.since, contact);
+		snprintf(why, whylen, "account suspended by the milter%s%s: %s",
+		    s.since[0] != '\0' ? " since " : "", s.since,
+		    s.reason[0] != '\0' ? s.reason : "(no reason given)");
+		return -1;
+	case MILTERCTL_UNKNOWN:
+		break;
+	}
+	pc_log_warn("MilterControlSocket: %s; registrations are refused as "
+	    "temporary until the milter answers", err);
+	out_set(o, 503, "temporary", "whether your account may open port 25 "
+	    "could not be confirmed with our mail service; please try again "
+	    "later");
+	snprintf(why, whylen, "account status unknown: %.400s", err);
+	return -1;
 }
 
 /* Runs the checks; on anything but a pass fills o and returns -1. */
@@ -126,6 +176,10 @@ regsvc_register(struct http_req *r, const struct regsvc_in *in,
 	q.domain = in->domain != NULL && *in->domain != '\0' ? in->domain :
 	    NULL;
 	q.client = &r->client;
+	if (milter_allows(r, in->account, o, why, sizeof(why)) < 0) {
+		audit_event(r, "registration-refused", in->account, addr, why);
+		return;
+	}
 	if (run_checks(r, &q, o, &checks) < 0) {
 		audit_event(r, "registration-refused", in->account, addr,
 		    o->detail);
@@ -200,6 +254,12 @@ regsvc_renew(struct http_req *r, const char *account, int64_t id,
 		out_set(o, 409, "conflict", "entry %lld is %s; only active or "
 		    "expired entries can be renewed", (long long)id,
 		    reg_status_name(e.status));
+		reg_entry_free(&e);
+		return;
+	}
+	if (milter_allows(r, account, o, why, sizeof(why)) < 0) {
+		audit_event(r, "renewal-refused", account, e.address, why);
+		o->id = id;
 		reg_entry_free(&e);
 		return;
 	}

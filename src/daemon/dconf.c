@@ -3,15 +3,14 @@
  *
  * The table is the single description of every key: the parser, the
  * defaults, the sample file and the man page are checked against it by
- * t/unit/test_registry.c.  MilterControlSocket belongs to a later
- * version: it is listed as unsupported, so a file that sets it fails with
- * "not implemented" rather than being accepted and silently ignored.
+ * t/unit/test_registry.c.
  */
 #include "dconf.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "log.h"
 #include "maps.h"
@@ -25,7 +24,6 @@ static const char *const block_names[] = { "reject", "drop", NULL };
 static const char *const approval_names[] = { "auto", "manual", NULL };
 
 #define OFF(f) offsetof(struct dconf, f)
-#define UNSUPPORTED(name) { name, PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL }
 
 const struct pc_cfkey dconf_keys[] = {
 	{ "Database", PC_CF_STRING, "/var/lib/portcullis/registry.db", OFF(database), NULL, 0, 0, NULL, NULL },
@@ -57,8 +55,7 @@ const struct pc_cfkey dconf_keys[] = {
 	{ "RevalidateEvery", PC_CF_DURATION, "1d", OFF(revalidate_every), NULL, 1, PC_DURATION_MAX, NULL, NULL },
 	{ "ContactAddress", PC_CF_STRING, NULL, OFF(contact_address), NULL, 0, 0, NULL, NULL },
 	{ "NotifyCommand", PC_CF_STRING, NULL, OFF(notify_command), NULL, 0, 0, NULL, NULL },
-	/* In the contract; it comes with the milter's control socket. */
-	UNSUPPORTED("MilterControlSocket"),
+	{ "MilterControlSocket", PC_CF_STRING, NULL, OFF(milter_control_socket), NULL, 0, 0, NULL, NULL },
 };
 const size_t dconf_nkeys = PC_ARRAY_LEN(dconf_keys);
 
@@ -162,6 +159,26 @@ dconf_finish_http(struct dconf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* MilterControlSocket: a unix socket's absolute path. */
+static int
+milter_socket_ok(const struct dconf *c, char *err, size_t errlen)
+{
+	const char *p = c->milter_control_socket;
+	struct sockaddr_un sun;
+
+	if (p == NULL)
+		return 0;
+	if (p[0] != '/')
+		return pc_err(err, errlen, "%s: MilterControlSocket: \"%s\" is "
+		    "not an absolute path (the milter's ControlSocket)", c->path,
+		    p);
+	if (strlen(p) >= sizeof(sun.sun_path))
+		return pc_err(err, errlen, "%s: MilterControlSocket: longer than "
+		    "the %zu bytes of a unix socket path", c->path,
+		    sizeof(sun.sun_path) - 1);
+	return 0;
+}
+
 /* Checks that need more than one key. */
 static int
 dconf_finish(struct dconf *c, char *err, size_t errlen)
@@ -180,6 +197,8 @@ dconf_finish(struct dconf *c, char *err, size_t errlen)
 	if (*c->database == '\0' || *c->rule_file == '\0')
 		return pc_err(err, errlen, "%s: Database and RuleFile need a "
 		    "file name", c->path);
+	if (milter_socket_ok(c, err, errlen) < 0)
+		return -1;
 	return dconf_finish_http(c, err, errlen);
 }
 

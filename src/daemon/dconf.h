@@ -55,6 +55,7 @@ struct dconf {
 	uint64_t revalidate_every;	/* seconds */
 	char *contact_address;
 	char *notify_command;
+	char *milter_control_socket;	/* NULL: the milter is not asked */
 
 	char *path;			/* the file this came from */
 };

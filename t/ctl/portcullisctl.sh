@@ -195,13 +195,33 @@ expect 1 "rules apply with a failing ApplyCommand" rules apply
 check "the reason carries the command's output" grep -q 'apply-broke' "$err"
 
 # A broken configuration: 1, naming file and line.
-printf 'SubscriberNetworks 192.0.2.0/24\nMilterControlSocket /run/x.sock\n' > "$dir/bad.conf"
+printf 'SubscriberNetworks 192.0.2.0/24\nRuleFormat ipfw\n' > "$dir/bad.conf"
 n=$((n + 1))
 "$ctl" -c "$dir/bad.conf" registry list >"$out" 2>"$err"
-if [ $? = 1 ] && grep -q "bad.conf:2: MilterControlSocket: not implemented" "$err" && [ "$(wc -l <"$err")" = 1 ]; then
+if [ $? = 1 ] && grep -q "bad.conf:2: RuleFormat: \"ipfw\" is not one of" "$err" && [ "$(wc -l <"$err")" = 1 ]; then
 	echo "ok $n - bad configuration refused with file and line"
 else
 	echo "not ok $n - bad configuration"; sed 's/^/#   /' "$err"; fail=1
+fi
+
+# MilterControlSocket: an absolute path is taken (the registry commands
+# never ask the milter), anything else refused naming the key.
+printf 'Database %s\nSubscriberNetworks 192.0.2.0/24\nMilterControlSocket %s\n' \
+    "$dir/registry.db" "$dir/no-milter.sock" > "$dir/mcs.conf"
+n=$((n + 1))
+if "$ctl" -c "$dir/mcs.conf" registry list >"$out" 2>"$err" && [ ! -s "$err" ]; then
+	echo "ok $n - MilterControlSocket with an absolute path is accepted"
+else
+	echo "not ok $n - MilterControlSocket /path refused"; sed 's/^/#   /' "$err"; fail=1
+fi
+printf 'Database %s\nSubscriberNetworks 192.0.2.0/24\nMilterControlSocket run/control.sock\n' \
+    "$dir/registry.db" > "$dir/mcs.conf"
+n=$((n + 1))
+"$ctl" -c "$dir/mcs.conf" registry list >"$out" 2>"$err"
+if [ $? = 1 ] && grep -q 'mcs.conf: MilterControlSocket: "run/control.sock" is not an absolute path' "$err" && [ "$(wc -l <"$err")" = 1 ]; then
+	echo "ok $n - a relative MilterControlSocket is refused, naming file and key"
+else
+	echo "not ok $n - relative MilterControlSocket"; sed 's/^/#   /' "$err"; fail=1
 fi
 
 # As root, the registry's owner is kept: a new database in a directory

@@ -678,10 +678,33 @@ test_conf_defaults(void **state)
 	assert_int_equal(c->pools.n, 0);
 	assert_null(c->apply_command);
 	assert_null(c->user);
+	assert_null(c->milter_control_socket);	/* the milter is not asked */
 	dconf_free(c);
 	unlink(path);
 	free(path);
 }
+
+static void
+test_conf_milter_socket(void **state)
+{
+	char *path = write_tmp("SubscriberNetworks 192.0.2.0/24\n"
+	    "miltercontrolsocket /run/portcullis/control.sock # the milter's\n");
+	struct dconf *c;
+	char err[1024];
+
+	(void)state;
+	if ((c = dconf_load(path, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(c->milter_control_socket,
+	    "/run/portcullis/control.sock");
+	dconf_free(c);
+	unlink(path);
+	free(path);
+}
+
+/* 100 bytes: with "/run/" and ".sock" past a unix socket's 107. */
+#define LONG_NAME "0123456789012345678901234567890123456789" \
+	"0123456789012345678901234567890123456789" "01234567890123456789"
 
 static const struct {
 	const char *text;
@@ -698,7 +721,10 @@ static const struct {
 	{ "SubscriberNetworks 192.0.2.0/24\nNftTable portcullis\n", "NftTable: \"portcullis\" is not" },
 	{ "SubscriberNetworks 192.0.2.0/24\nNftTable inet port;cullis\n", "NftTable:" },
 	{ "SubscriberNetworks 192.0.2.0/24\nSyslogFacility kern-ish\n", "SyslogFacility: unknown" },
-	{ "SubscriberNetworks 192.0.2.0/24\nMilterControlSocket /run/x.sock\n", ":2: MilterControlSocket: not implemented" },
+	{ "SubscriberNetworks 192.0.2.0/24\nMilterControlSocket run/x.sock\n", "MilterControlSocket: \"run/x.sock\" is not an absolute path" },
+	{ "SubscriberNetworks 192.0.2.0/24\nMilterControlSocket none\n", "MilterControlSocket: \"none\" is not an absolute path" },
+	{ "SubscriberNetworks 192.0.2.0/24\nMilterControlSocket /run/" LONG_NAME ".sock\n", "MilterControlSocket: longer than the 107 bytes" },
+	{ "SubscriberNetworks 192.0.2.0/24\nMilterControlSocket /a\nMilterControlSocket /b\n", ":3: MilterControlSocket: given twice" },
 	{ "SubscriberNetworks 192.0.2.0/24\nListen 127.0.0.1\n", "Listen: \"127.0.0.1\" needs a port" },
 	{ "SubscriberNetworks 192.0.2.0/24\nOwnershipCheck dns\n", "OwnershipCheck: \"dns\" is not" },
 	{ "SubscriberNetworks 192.0.2.0/24\nTLSKey /k.pem\n", "TLSCertificate and TLSKey go together" },
@@ -748,6 +774,7 @@ main(void)
 		cmocka_unit_test(test_keys_documented),
 		cmocka_unit_test(test_sample_loads),
 		cmocka_unit_test(test_conf_defaults),
+		cmocka_unit_test(test_conf_milter_socket),
 		cmocka_unit_test(test_conf_bad),
 	};
 
