@@ -8,9 +8,10 @@
  * UTF-8.  So every value is escaped (trusted ones too, because escaping is
  * about the format, not about trust); client-supplied ones are also capped.
  *
- * One mutex covers the state and every syslog()/write() we issue: syslog
- * is serialised inside libc anyway, and holding it across the JSON write
- * means a reopen on reload can never close the descriptor under a writer.
+ * Events are formatted, sent to syslog and appended to the JSON file
+ * without any lock of ours held for long (see log_lock below); where no
+ * syslog daemon listens, syslog() is not called at all (see
+ * syslog_wanted()).
  */
 #include "log.h"
 
@@ -19,12 +20,16 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <paths.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,12 +47,30 @@
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_rwlock_t json_lock = PTHREAD_RWLOCK_INITIALIZER;
 static char log_ident[64] = "portcullis";	/* openlog() keeps the pointer */
-static int log_facility = LOG_MAIL;
-static int log_opened;
-static int log_foreground;
+/* Written under log_lock; events read them without it. */
+static atomic_int log_facility = LOG_MAIL;
+static atomic_int log_opened;
+static atomic_int log_foreground;
 static int json_fd = -1;
 static char *json_path;
-static int json_failing;	/* warn once per failure streak, not per event */
+/* Warn once per failure streak, not per event; changed under log_lock. */
+static atomic_int json_failing;
+
+/*
+ * Whether a syslog daemon listens at _PATH_LOG.  Without one, glibc's
+ * syslog() tries socket() and connect() again on every call, inside its
+ * own lock, and then drops the message (we never ask for LOG_CONS): for
+ * a milter that logs every message that is four system calls per event
+ * and a queue of threads on glibc's lock, for nothing.  So we look for
+ * the daemon ourselves, at most once a second, and skip syslog() while
+ * none listens; one that starts or comes back is used within a second.
+ * Where a daemon listens every message goes to syslog() as before.  The
+ * look is a connect() to the same path glibc uses, so it sees what
+ * glibc would see (this process does not chroot).
+ */
+#define SYSLOG_PROBE_NS 1000000000LL
+static atomic_int syslog_absent;
+static atomic_llong syslog_probe_at;	/* CLOCK_MONOTONIC ns of the next look */
 
 /* ---- escaping ---------------------------------------------------------- */
 
@@ -393,6 +416,7 @@ pc_log_open(const char *ident, const char *facility_name, int foreground,
 		pc_strlcpy(log_ident, ident, sizeof(log_ident));
 	/* LOG_NDELAY: connect now, before a chroot or privilege drop. */
 	openlog(log_ident, LOG_PID | LOG_NDELAY, fac);
+	atomic_store(&syslog_probe_at, 0);	/* look again at the next line */
 	log_facility = fac;
 	log_foreground = foreground;
 	log_opened = 1;
@@ -431,6 +455,74 @@ pc_log_set_jsonfile(const char *path, char *err, size_t errlen)
 
 /* ---- output ------------------------------------------------------------ */
 
+static long long
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
+ * 0 when nothing listens at _PATH_LOG (no socket there, or nobody bound
+ * to it), 1 otherwise, including whenever we cannot tell: then syslog()
+ * is called and decides.  Tries a datagram socket, then a stream one,
+ * as glibc does.
+ */
+static int
+syslog_listening(void)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	struct sockaddr_un sun;
+	size_t i;
+	int fd, r, e = 0;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (pc_strlcpy(sun.sun_path, _PATH_LOG, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		return 1;
+	for (i = 0; i < PC_ARRAY_LEN(types); i++) {
+		fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return 1;
+		r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+		e = errno;
+		close(fd);
+		if (r == 0)
+			return 1;
+		if (e != EPROTOTYPE)
+			break;
+	}
+	return e != ENOENT && e != ECONNREFUSED;
+}
+
+/* Whether to call syslog() now; looks again at most once a second. */
+static int
+syslog_wanted(void)
+{
+	long long now = mono_ns(),
+	    at = atomic_load_explicit(&syslog_probe_at, memory_order_relaxed);
+
+	/* One thread looks; the others go by the last answer meanwhile. */
+	if (now >= at && atomic_compare_exchange_strong(&syslog_probe_at, &at,
+	    now + SYSLOG_PROBE_NS))
+		atomic_store_explicit(&syslog_absent, !syslog_listening(),
+		    memory_order_relaxed);
+	return !atomic_load_explicit(&syslog_absent, memory_order_relaxed);
+}
+
+/* A dstr that starts with room for a typical log line. */
+static void
+dstr_init_line(struct dstr *d)
+{
+	d->cap = 1024;
+	d->len = 0;
+	d->buf = xmalloc(d->cap);
+	d->buf[0] = '\0';
+}
+
 /* "ident: msg\n" in one write, so lines from threads do not interleave. */
 static void
 echo_stderr(const char *msg, size_t len)
@@ -464,7 +556,8 @@ diag(int level, const char *label, const char *fmt, va_list ap)
 	dstr_free(&raw);
 
 	pthread_mutex_lock(&log_lock);
-	syslog(log_facility | level, "%s", msg.buf);
+	if (syslog_wanted())
+		syslog(log_facility | level, "%s", msg.buf);
 	if (!log_opened || log_foreground)
 		echo_stderr(msg.buf, msg.len);
 	pthread_mutex_unlock(&log_lock);
@@ -513,7 +606,20 @@ pc_log_fatal(const char *fmt, ...)
 	exit(1);
 }
 
-/* RFC 3339, UTC, milliseconds: 2024-05-01T12:34:56.789Z */
+static void
+put_digits(char *p, unsigned v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * RFC 3339, UTC, milliseconds: 2024-05-01T12:34:56.789Z.  Written digit
+ * by digit: strftime() and snprintf() cost more than the rest of an
+ * event's JSON.  len must be at least 25.
+ */
 static void
 format_ts(char *buf, size_t len)
 {
@@ -523,8 +629,19 @@ format_ts(char *buf, size_t len)
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03dZ", (int)(now.tv_nsec / 1000000));
+	if (len < 25 || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) {
+		n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(buf + n, len - n, ".%03dZ", (int)(now.tv_nsec / 1000000));
+		return;
+	}
+	memcpy(buf, "0000-00-00T00:00:00.000Z", 25);
+	put_digits(buf, (unsigned)(tm.tm_year + 1900), 4);
+	put_digits(buf + 5, (unsigned)(tm.tm_mon + 1), 2);
+	put_digits(buf + 8, (unsigned)tm.tm_mday, 2);
+	put_digits(buf + 11, (unsigned)tm.tm_hour, 2);
+	put_digits(buf + 14, (unsigned)tm.tm_min, 2);
+	put_digits(buf + 17, (unsigned)tm.tm_sec, 2);
+	put_digits(buf + 20, (unsigned)(now.tv_nsec / 1000000), 3);
 }
 
 void
@@ -533,42 +650,53 @@ pc_log_event(const struct pc_logfield *f, size_t n)
 	struct dstr line, json;
 	char ts[64], path[256] = "";
 	int saved = errno, werr = 0, report = 0, recovered = 0, facility;
+	int to_stderr = log_opened && log_foreground, to_syslog = syslog_wanted();
 
-	/* Format outside the lock; only the output is serialised. */
 	for (size_t i = 0; i < n; i++)
 		assert(strcmp(f[i].key, "ts") != 0);	/* ours, in JSON */
-	dstr_init(&line);
-	pc_logfmt_append(&line, f, n);
-	format_ts(ts, sizeof(ts));
-	dstr_init(&json);
-	dstr_append(&json, "{\"ts\":\"", 7);
-	dstr_puts(&json, ts);
-	dstr_putc(&json, '"');
-	json_members(&json, f, n, 1);
-	dstr_append(&json, "}\n", 2);
-
-	pthread_mutex_lock(&log_lock);
-	facility = log_facility;
-	if (log_opened && log_foreground)
-		echo_stderr(line.buf, line.len);
-	pthread_mutex_unlock(&log_lock);
-	syslog(facility | LOG_INFO, "%s", line.buf);
+	/*
+	 * Each form is built only for someone who reads it, and outside any
+	 * lock that serialises threads: stderr's mutex is held only for the
+	 * write, and the JSON line is built under json_lock taken shared.
+	 */
+	if (to_stderr || to_syslog) {
+		dstr_init_line(&line);
+		pc_logfmt_append(&line, f, n);
+		facility = log_facility;
+		if (to_stderr) {
+			pthread_mutex_lock(&log_lock);	/* stderr */
+			echo_stderr(line.buf, line.len);
+			pthread_mutex_unlock(&log_lock);
+		}
+		if (to_syslog)
+			syslog(facility | LOG_INFO, "%s", line.buf);
+		dstr_free(&line);
+	}
 
 	pthread_rwlock_rdlock(&json_lock);
 	if (json_fd >= 0) {
+		format_ts(ts, sizeof(ts));
+		dstr_init_line(&json);
+		dstr_append(&json, "{\"ts\":\"", 7);
+		dstr_puts(&json, ts);
+		dstr_putc(&json, '"');
+		json_members(&json, f, n, 1);
+		dstr_append(&json, "}\n", 2);
 		werr = pc_write_all(json_fd, json.buf, json.len);
-		pthread_mutex_lock(&log_lock);
+		dstr_free(&json);
+		/* The lock only when the streak changes, i.e. rarely. */
 		if ((werr != 0) != (json_failing != 0)) {
-			report = werr != 0;
-			recovered = werr == 0;
-			json_failing = werr != 0;
-			pc_strlcpy(path, json_path, sizeof(path));
+			pthread_mutex_lock(&log_lock);
+			if ((werr != 0) != (json_failing != 0)) {
+				report = werr != 0;
+				recovered = werr == 0;
+				json_failing = werr != 0;
+				pc_strlcpy(path, json_path, sizeof(path));
+			}
+			pthread_mutex_unlock(&log_lock);
 		}
-		pthread_mutex_unlock(&log_lock);
 	}
 	pthread_rwlock_unlock(&json_lock);
-	dstr_free(&line);
-	dstr_free(&json);
 
 	if (report)
 		pc_log_err("cannot write log file %s: %s (events go to syslog "

@@ -326,6 +326,9 @@ rl_charge(struct rl_table *t, const char *account, enum rl_kind kind,
 		len = RL_NAME_MAX;
 	if (retry_ns != NULL)
 		*retry_ns = 0;
+	/* No limit and no flags wanted: nothing to look up (a kind not set). */
+	if (lim->count == 0 && flags == NULL)
+		return 1;
 	pthread_mutex_lock(&sh->lock);
 	if (lim->count == 0 || mode == RL_CHECK) {
 		/* Nothing to record: do not create an entry for it. */

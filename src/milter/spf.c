@@ -22,6 +22,7 @@
 
 #include "log.h"
 #include "spf_dns.h"
+#include "spf_resolver.h"
 #include "util.h"
 
 /* ---- per-thread libspf2 servers ---- */

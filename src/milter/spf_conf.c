@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "config.h"
-#include "spf_dns.h"
+#include "spf_resolver.h"
 #include "util.h"
 
 static const char *const mode_names[] = { "off", "log", "header", "reject", NULL };

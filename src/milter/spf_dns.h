@@ -1,7 +1,7 @@
 /*
  * spf_dns.h - the DNS under libspf2: a screening layer that treats every
- * answer as hostile, over portcullis' own stub resolver (Resolver key)
- * or, in tests, libspf2's in-memory zone.
+ * answer as hostile, over portcullis' own stub resolver (spf_resolver.h,
+ * the Resolver key) or, in tests, libspf2's in-memory zone.
  *
  * libspf2 1.2.10 as shipped in Debian 12 has no fix for CVE-2023-42118
  * (integer underflow in macro parsing, reachable from a sender's own
@@ -45,6 +45,8 @@ struct spf_budget {
 };
 
 void spf_budget_start(struct spf_budget *b, unsigned ms);
+/* Milliseconds left before the deadline (at most 60000), 0 when past. */
+int spf_budget_remaining_ms(const struct spf_budget *b);
 
 /*
  * Checks one TXT string.  spf: it is an SPF record (starts "v=spf1").
@@ -56,16 +58,7 @@ int spf_screen_txt(const char *txt, size_t len, int spf, int *uses_local,
 
 SPF_dns_server_t *spf_dns_screen_new(SPF_dns_server_t *below,
     struct spf_budget *b);
-SPF_dns_server_t *spf_dns_net_new(const struct sockaddr_storage *ns,
-    socklen_t nslen, struct spf_budget *b);
 /* Frees one layer (not the layers below it). */
 void spf_dns_layer_free(SPF_dns_server_t *d);
-
-/*
- * "ADDRESS", "ADDRESS:PORT", "[IPV6]:PORT" or a bare IPv6 address; NULL
- * means the first nameserver of /etc/resolv.conf (127.0.0.1 without one).
- */
-int spf_dns_resolver_parse(const char *s, struct sockaddr_storage *ss,
-    socklen_t *len, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * fuzz_libfuzzer.c - libFuzzer entry point; FUZZ_TARGET picks the target.
- * Built by hand with clang (see doc/portcullis-milter.8, FUZZING):
+ * Built and run by t/fuzz/fuzz.sh ("make fuzz"; see FUZZING in
+ * doc/portcullis-milter.8):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DFUZZ_TARGET=fuzz_spf ...
  */
 #include "fuzz.h"

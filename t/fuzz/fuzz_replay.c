@@ -1,6 +1,6 @@
 /*
  * fuzz_replay.c - runs every file of a corpus directory through one fuzz
- * target: "fuzz_replay arf|stamp|spf DIR...".  Deterministic and bounded
+ * target: "fuzz_replay arf|stamp|spf|dns DIR...".  Deterministic and bounded
  * by the corpus: this is what "make check" runs (t/fuzz/replay.sh).
  */
 #include <dirent.h>
@@ -52,7 +52,7 @@ main(int argc, char **argv)
 	int i;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: fuzz_replay arf|stamp|spf DIR...\n");
+		fprintf(stderr, "usage: fuzz_replay arf|stamp|spf|dns DIR...\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "arf") == 0)
@@ -61,6 +61,8 @@ main(int argc, char **argv)
 		target = fuzz_stamp;
 	else if (strcmp(argv[1], "spf") == 0)
 		target = fuzz_spf;
+	else if (strcmp(argv[1], "dns") == 0)
+		target = fuzz_dns;
 	else
 		return 2;
 	fuzz_init();

@@ -17,6 +17,7 @@
 #include "mconf.h"
 #include "spf.h"
 #include "spf_dns.h"
+#include "spf_resolver.h"
 #include "util.h"
 
 static SPF_dns_server_t *zone;
