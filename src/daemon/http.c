@@ -395,11 +395,22 @@ http_reply(struct http_req *r, int code, const char *content_type,
 void
 http_json(struct http_req *r, int code, json_t *v)
 {
-	char *text = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+	char *text = v != NULL ?
+	    json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 
-	if (text == NULL)
-		pc_log_fatal("out of memory (json_dumps)");
-	json_decref(v);
+	/*
+	 * json_pack() refuses invalid UTF-8 (client text cut mid-character)
+	 * and returns NULL: answer with a fixed body rather than stop.
+	 */
+	if (text == NULL) {
+		pc_log_warn("cannot encode a JSON reply; sent a generic one");
+		json_decref(v);
+		code = 500;
+		text = xstrdup("{\"error\":\"internal\",\"detail\":"
+		    "\"the reply could not be encoded\"}");
+	} else {
+		json_decref(v);
+	}
 	{
 		size_t n = strlen(text);
 		char *t = xmalloc(n + 2);

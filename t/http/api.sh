@@ -140,6 +140,12 @@ req POST /api/v1/feedback "${J[@]}" -d '{"message":"Please open port 25 faster",
 check "201 feedback stored" is 201
 req POST /api/v1/feedback "${J[@]}" -d '{"contact":"x@example.org"}'
 check "400 feedback without a message" is 400
+# A member name whose error text would be cut inside a UTF-8 character
+# once made portcullisd exit: it must answer, and keep answering.
+req POST /api/v1/feedback "${J[@]}" -d $'{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9":"x"}'
+check "a key cut mid-character gets an answer" [ "$code" != 000 ]
+req GET /policy
+check "portcullisd still serves after it" is 200
 
 # Manual approval: 202 and pending until approved.
 write_conf manual > "$dir/d.conf"
