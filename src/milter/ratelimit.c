@@ -1,66 +1,107 @@
 /*
- * ratelimit.c - GCRA counters per account in a sharded hash table.
+ * ratelimit.c - GCRA counters per account in a sharded open-addressing
+ * table.
  *
- * Layout, chosen for a threaded milter with a million accounts: 256
- * shards, each a chained hash table behind its own mutex, so two
- * worker threads only meet when their accounts hash to the same shard;
- * there is no global lock.  An entry holds the account's name and one
- * 16-byte counter per kind, in one allocation (about 100 bytes per
- * account with the bucket pointer).
+ * Layout, chosen so that charging an account that is not in any cache
+ * costs one miss to main memory: 256 shards, each behind its own mutex
+ * (no global lock), each an open-addressing table with linear probing in
+ * two arrays.  The control array holds one byte per slot: 0 for an empty
+ * slot, else 0x80 and 7 bits of the name's hash.  It is about 1 MB for a
+ * million accounts, so it mostly stays in the CPU's caches, and a probe
+ * scans it rather than the entries.  The entry array holds one 64-byte
+ * entry per slot, aligned to a cache line: the counters of the two kinds
+ * charged on every message (messages and recipients; TAT and its 40-bit
+ * remainder), the flags, and the name when it has at most 28 bytes.  A
+ * longer name, and the counters of bytes and limit hits, live in a side
+ * allocation that only accounts using them have.
  *
- * Memory is bounded per shard: when a shard reaches its share of the
- * bound, an insert first sweeps the shard and drops the entries whose
- * every counter is fully refilled (an idle entry carries no information:
- * a new one starts the same way).  Entries that still owe something, or
- * are suspended, are never dropped; when those alone fill a shard it
- * grows past the bound, and the next sweep waits until it has grown by a
- * quarter, so a shard of busy accounts does not sweep on every insert.
+ * The hash is SipHash-1-3 under a key drawn at random per table, so a
+ * sender choosing account names cannot aim them at one slot or shard.
+ * Its top byte picks the shard, its low 32 bits the home slot (scaled to
+ * the shard's size, which need not be a power of two), bits 32-38 the
+ * tag.  Names compare exactly after ASCII lowercasing, so two names
+ * with the same hash never share counters.
+ *
+ * A shard grows by half when it is 7/8 full.  Memory is bounded per
+ * shard: when a shard reaches its share of the bound, an insert first
+ * sweeps the shard and drops the entries whose every counter is fully
+ * refilled (an idle entry carries no information: a new one starts the
+ * same way).  Entries that still owe something, or are suspended, are
+ * never dropped; when those fill a shard it grows past the bound, and
+ * the next sweep waits until it has grown by a quarter, so a shard of
+ * busy accounts does not sweep on every insert.
  */
 #include "ratelimit.h"
 
-#include <ctype.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
+#include "siphash.h"
 #include "util.h"
 
 #define RL_SHARDS 256
-#define RL_MIN_BUCKETS 16
-#define RL_NAME_MAX 1024
+#define RL_MIN_SLOTS 16
+#define RL_NAME_MAX 1024	/* longer names count as their first 1024 bytes */
+#define RL_INLINE 28		/* name bytes kept in the entry */
+#define RL_LONG 0xff		/* entry len: the name is in the side part */
+#define RL_HOT 2		/* kinds counted in the entry itself */
+#define RL_FRAC_MAX ((1ULL << 40) - 1)	/* > PC_RATE_COUNT_MAX */
 
 const char *const rl_kind_names[RL_NKINDS] = {
 	"messages", "recipients", "bytes", "hits",
 };
 
-struct rl_slot {
+struct rl_ctr {
 	uint64_t tat;		/* theoretical arrival time, ns */
 	uint64_t frac;		/* remainder of TAT, in 1/N ns; < N */
 };
 
-struct rl_entry {
-	struct rl_entry *next;
-	uint32_t hash;
-	uint16_t len;
-	uint8_t flags;
-	struct rl_slot slot[RL_NKINDS];
-	char name[];
+/* What only some accounts need: the other counters, a long name. */
+struct rl_ext {
+	struct rl_ctr ctr[RL_NKINDS - RL_HOT];
+	uint16_t len;		/* of name, when the entry says RL_LONG */
+	char name[];		/* the whole name, NUL-terminated */
 };
+
+/* One account in one cache line. */
+struct rl_entry {
+	uint64_t tat[RL_HOT];	/* messages, recipients */
+	struct rl_ext *ext;	/* NULL until needed */
+	uint32_t frac_lo[RL_HOT];	/* the remainders, 40 bits each */
+	uint8_t frac_hi[RL_HOT];
+	uint8_t flags;
+	uint8_t len;		/* of the name, or RL_LONG */
+	char name[RL_INLINE];	/* the name, or its first RL_INLINE bytes */
+};
+
+_Static_assert(sizeof(struct rl_entry) == 64, "an entry is one cache line");
+_Static_assert(RL_MESSAGES < RL_HOT && RL_RECIPIENTS < RL_HOT &&
+    RL_BYTES >= RL_HOT && RL_HITS >= RL_HOT, "hot kinds come first");
 
 struct rl_shard {
 	pthread_mutex_t lock;
-	struct rl_entry **bucket;
-	size_t nbucket;		/* a power of two */
+	uint8_t *ctrl;		/* nslot bytes: 0 empty, else 0x80 | tag */
+	struct rl_entry *slot;	/* nslot entries */
+	size_t nslot;		/* < 2^32; any size, not a power of two */
 	size_t count;
 	size_t sweep_at;	/* sweep when count reaches this */
 	uint64_t evictions;
 } __attribute__((aligned(64)));
 
 struct rl_table {
-	struct rl_shard shard[RL_SHARDS];
+	struct pc_sipkey key;	/* the SipHash key, random per table */
 	size_t cap;		/* per shard */
+	struct rl_shard shard[RL_SHARDS];
+};
+
+/* An account's name as the table keeps it, and its hash. */
+struct rl_key {
+	uint64_t h;
+	size_t len;
+	char s[RL_NAME_MAX + 8];	/* the name, then 8 zero bytes */
 };
 
 void
@@ -90,71 +131,78 @@ sat_add(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* FNV-1a over the lowercased name; *len gets its length. */
+/* SipHash-1-3 of k's name under the table's key. */
 static uint64_t
-name_hash(const char *s, size_t *len)
+name_hash(const struct rl_table *t, const struct rl_key *k)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		/* ASCII only, like the comparison: no locale on the hot path. */
-		h ^= c >= 'A' && c <= 'Z' ? c + 32u : c;
-		h *= 0x100000001b3ULL;
-	}
-	*len = i;
-	return h ^ (h >> 29);
+	return pc_siphash(&t->key, k->s, k->len, 1, 3);
 }
 
-struct rl_table *
-rl_table_new(size_t max_accounts)
+/* ASCII A-Z to a-z in each byte of w; no locale on the hot path. */
+static uint64_t
+lower8(uint64_t w)
 {
-	struct rl_table *t;
-	size_t i;
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t low7 = w & ~high;
+	uint64_t ge_a = low7 + ones * (0x80 - 'A');	/* high bit: >= 'A' */
+	uint64_t gt_z = low7 + ones * (0x7f - 'Z');	/* high bit: > 'Z' */
 
-	if (posix_memalign((void **)&t, 64, sizeof(*t)) != 0)
-		t = NULL;
-	if (t == NULL)
-		t = xmalloc(sizeof(*t));	/* exits */
-	memset(t, 0, sizeof(*t));
-	t->cap = max_accounts / RL_SHARDS;
-	if (t->cap < RL_MIN_BUCKETS)
-		t->cap = RL_MIN_BUCKETS;
-	for (i = 0; i < RL_SHARDS; i++) {
-		struct rl_shard *sh = &t->shard[i];
-
-		pthread_mutex_init(&sh->lock, NULL);
-		sh->nbucket = RL_MIN_BUCKETS;
-		sh->bucket = xcalloc(sh->nbucket, sizeof(*sh->bucket));
-		sh->sweep_at = t->cap;
-	}
-	return t;
+	return w | ((ge_a & ~gt_z & ~w & high) >> 2);
 }
 
-void
-rl_table_free(struct rl_table *t)
+static void
+key_make(const struct rl_table *t, const char *account, struct rl_key *k)
 {
-	size_t i, b;
+	size_t n = strnlen(account, RL_NAME_MAX), i;
+	uint64_t w;
 
-	if (t == NULL)
-		return;
-	for (i = 0; i < RL_SHARDS; i++) {
-		struct rl_shard *sh = &t->shard[i];
-
-		for (b = 0; b < sh->nbucket; b++) {
-			struct rl_entry *e = sh->bucket[b], *n;
-
-			for (; e != NULL; e = n) {
-				n = e->next;
-				free(e);
-			}
-		}
-		free(sh->bucket);
-		pthread_mutex_destroy(&sh->lock);
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, account + i, 8);
+		w = lower8(w);
+		memcpy(k->s + i, &w, 8);
 	}
-	free(t);
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)account[i];
+
+		k->s[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32u : c);
+	}
+	memset(k->s + n, 0, 8);
+	k->len = n;
+	k->h = name_hash(t, k);
+}
+
+static const char *
+entry_name(const struct rl_entry *e, size_t *len)
+{
+	if (e->len == RL_LONG) {
+		*len = e->ext->len;
+		return e->ext->name;
+	}
+	*len = e->len;
+	return e->name;
+}
+
+static uint64_t
+entry_hash(const struct rl_table *t, const struct rl_entry *e)
+{
+	struct rl_key k;
+	const char *s = entry_name(e, &k.len);
+
+	memcpy(k.s, s, k.len);
+	memset(k.s + k.len, 0, 8);
+	return name_hash(t, &k);
+}
+
+static size_t
+home_of(uint64_t h, size_t nslot)
+{
+	return (size_t)(((h & 0xffffffffu) * (uint64_t)nslot) >> 32);
+}
+
+static uint8_t
+tag_of(uint64_t h)
+{
+	return (uint8_t)(0x80 | ((h >> 32) & 0x7f));
 }
 
 static struct rl_shard *
@@ -163,117 +211,314 @@ shard_of(struct rl_table *t, uint64_t h)
 	return &t->shard[h >> 56];
 }
 
-static struct rl_entry **
-find(struct rl_shard *sh, uint64_t h, const char *name, size_t len)
+static void PC_NORETURN
+oom(size_t n)
 {
-	struct rl_entry **pp = &sh->bucket[h & (sh->nbucket - 1)];
+	fprintf(stderr, "portcullis: out of memory allocating %zu bytes\n", n);
+	abort();
+}
 
-	for (; *pp != NULL; pp = &(*pp)->next)
-		if ((*pp)->hash == (uint32_t)h && (*pp)->len == len &&
-		    (memcmp((*pp)->name, name, len) == 0 ||
-		    strncasecmp((*pp)->name, name, len) == 0))
-			return pp;
-	return pp;
+/* Memory aligned to cache lines, so that an entry spans one. */
+static void *
+lines_alloc(size_t n)
+{
+	void *p;
+
+	if (posix_memalign(&p, 64, n) != 0)
+		oom(n);
+	return p;
+}
+
+static struct rl_ext *
+ext_new(const struct rl_key *k)
+{
+	size_t n = k != NULL ? k->len + 1 : 0;
+	struct rl_ext *x = xmalloc(sizeof(*x) + n);
+
+	memset(x, 0, sizeof(*x));
+	if (k != NULL) {
+		x->len = (uint16_t)k->len;
+		memcpy(x->name, k->s, n);
+	}
+	return x;
+}
+
+static struct rl_ctr
+ctr_get(const struct rl_entry *e, enum rl_kind kind)
+{
+	struct rl_ctr c = { 0, 0 };
+
+	if (kind < RL_HOT) {
+		c.tat = e->tat[kind];
+		c.frac = e->frac_lo[kind] | (uint64_t)e->frac_hi[kind] << 32;
+	} else if (e->ext != NULL) {
+		c = e->ext->ctr[kind - RL_HOT];
+	}
+	return c;
+}
+
+static void
+ctr_put(struct rl_entry *e, enum rl_kind kind, struct rl_ctr c)
+{
+	/* No limit has a remainder this large (N <= 10^12 < 2^40). */
+	if (c.frac > RL_FRAC_MAX)
+		c.frac = 0;
+	if (kind < RL_HOT) {
+		e->tat[kind] = c.tat;
+		e->frac_lo[kind] = (uint32_t)c.frac;
+		e->frac_hi[kind] = (uint8_t)(c.frac >> 32);
+		return;
+	}
+	if (e->ext == NULL)
+		e->ext = ext_new(NULL);
+	e->ext->ctr[kind - RL_HOT] = c;
+}
+
+static int
+refilled(struct rl_ctr c, uint64_t now)
+{
+	return c.tat < now || (c.tat == now && c.frac == 0);
 }
 
 static int
 idle(const struct rl_entry *e, uint64_t now)
 {
-	size_t k;
+	int k;
 
 	if (e->flags != 0)
 		return 0;
 	for (k = 0; k < RL_NKINDS; k++)
-		if (e->slot[k].tat > now ||
-		    (e->slot[k].tat == now && e->slot[k].frac != 0))
+		if (!refilled(ctr_get(e, (enum rl_kind)k), now))
 			return 0;
 	return 1;
+}
+
+/* The entries, then the control bytes, in one allocation. */
+static void
+shard_alloc(struct rl_shard *sh, size_t nslot)
+{
+	sh->nslot = nslot;
+	sh->slot = lines_alloc(nslot * (sizeof(*sh->slot) + 1));
+	sh->ctrl = (uint8_t *)(sh->slot + nslot);
+	memset(sh->ctrl, 0, nslot);
+}
+
+struct rl_table *
+rl_table_new(size_t max_accounts)
+{
+	struct rl_table *t = lines_alloc(sizeof(*t));
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	pc_sipkey_random(&t->key);
+	t->cap = max_accounts / RL_SHARDS;
+	if (t->cap < RL_MIN_SLOTS)
+		t->cap = RL_MIN_SLOTS;
+	for (i = 0; i < RL_SHARDS; i++) {
+		struct rl_shard *sh = &t->shard[i];
+
+		pthread_mutex_init(&sh->lock, NULL);
+		shard_alloc(sh, RL_MIN_SLOTS);
+		sh->sweep_at = t->cap;
+	}
+	return t;
+}
+
+void
+rl_table_free(struct rl_table *t)
+{
+	size_t i, j;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < RL_SHARDS; i++) {
+		struct rl_shard *sh = &t->shard[i];
+
+		for (j = 0; j < sh->nslot; j++)
+			if (sh->ctrl[j] != 0)
+				free(sh->slot[j].ext);
+		free(sh->slot);
+		pthread_mutex_destroy(&sh->lock);
+	}
+	free(t);
+}
+
+static int
+same(const struct rl_entry *e, const struct rl_key *k)
+{
+	if (k->len <= RL_INLINE)
+		return e->len == k->len && memcmp(e->name, k->s, k->len) == 0;
+	return e->len == RL_LONG && memcmp(e->name, k->s, RL_INLINE) == 0 &&
+	    e->ext->len == k->len && memcmp(e->ext->name + RL_INLINE,
+	    k->s + RL_INLINE, k->len - RL_INLINE) == 0;
+}
+
+/*
+ * The slot holding k, or the empty slot that ends its probe (*found 0).
+ * There is always an empty slot: a shard grows before it is 7/8 full.
+ */
+static size_t
+probe(const struct rl_shard *sh, const struct rl_key *k, int *found)
+{
+	size_t i = home_of(k->h, sh->nslot);
+	uint8_t tag = tag_of(k->h), c;
+
+	while ((c = sh->ctrl[i]) != 0) {
+		if (c == tag && same(&sh->slot[i], k)) {
+			*found = 1;
+			return i;
+		}
+		if (++i == sh->nslot)
+			i = 0;
+	}
+	*found = 0;
+	return i;
+}
+
+static struct rl_entry *
+lookup(const struct rl_shard *sh, const struct rl_key *k)
+{
+	int found;
+	size_t i = probe(sh, k, &found);
+
+	return found ? &sh->slot[i] : NULL;
+}
+
+/*
+ * Moves the shard's entries into fresh arrays of nslot slots, dropping
+ * (and counting as evicted) the idle ones when sweep is set.
+ */
+static void
+rebuild(struct rl_table *t, struct rl_shard *sh, size_t nslot, int sweep,
+    uint64_t now)
+{
+	uint8_t *octrl = sh->ctrl;
+	struct rl_entry *oslot = sh->slot;
+	size_t onslot = sh->nslot, i, j;
+
+	shard_alloc(sh, nslot);
+	sh->count = 0;
+	for (i = 0; i < onslot; i++) {
+		struct rl_entry *e = &oslot[i];
+		uint64_t h;
+
+		if (octrl[i] == 0)
+			continue;
+		if (sweep && idle(e, now)) {
+			free(e->ext);
+			sh->evictions++;
+			continue;
+		}
+		h = entry_hash(t, e);
+		for (j = home_of(h, nslot); sh->ctrl[j] != 0;)
+			if (++j == nslot)
+				j = 0;
+		sh->ctrl[j] = octrl[i];
+		sh->slot[j] = *e;
+		sh->count++;
+	}
+	free(oslot);
+}
+
+/* Slots for m entries without growing. */
+static size_t
+room_for(size_t m)
+{
+	size_t n = m + m / 7 + 2;
+
+	return n < RL_MIN_SLOTS ? RL_MIN_SLOTS : n;
 }
 
 static void
 sweep(struct rl_table *t, struct rl_shard *sh, uint64_t now)
 {
-	size_t b;
+	size_t i, live = 0, nslot = sh->nslot;
 
-	for (b = 0; b < sh->nbucket; b++) {
-		struct rl_entry **pp = &sh->bucket[b];
-
-		while (*pp != NULL) {
-			struct rl_entry *e = *pp;
-
-			if (idle(e, now)) {
-				*pp = e->next;
-				free(e);
-				sh->count--;
-				sh->evictions++;
-			} else {
-				pp = &e->next;
-			}
-		}
-	}
-	sh->sweep_at = sh->count < t->cap ? t->cap :
-	    sh->count + sh->count / 4 + 1;
+	for (i = 0; i < sh->nslot; i++)
+		live += sh->ctrl[i] != 0 && !idle(&sh->slot[i], now);
+	sh->sweep_at = live + live / 4 + 1;
+	if (sh->sweep_at < t->cap)
+		sh->sweep_at = t->cap;
+	/* Shrink a shard that an earlier crowd of owing accounts grew. */
+	if (nslot > 2 * room_for(sh->sweep_at))
+		nslot = room_for(sh->sweep_at);
+	if (live < sh->count || nslot != sh->nslot)
+		rebuild(t, sh, nslot, 1, now);
 }
 
-static void
-grow(struct rl_shard *sh)
-{
-	size_t n = sh->nbucket * 2, b;
-	struct rl_entry **nb = xcalloc(n, sizeof(*nb));
-
-	for (b = 0; b < sh->nbucket; b++) {
-		struct rl_entry *e = sh->bucket[b], *next;
-
-		for (; e != NULL; e = next) {
-			/* The low bits of the stored hash are the full hash's. */
-			size_t i = e->hash & (n - 1);
-
-			next = e->next;
-			e->next = nb[i];
-			nb[i] = e;
-		}
-	}
-	free(sh->bucket);
-	sh->bucket = nb;
-	sh->nbucket = n;
-}
-
-/* The entry for name, created when absent.  Shard locked. */
+/* The entry for k, created when absent.  Shard locked. */
 static struct rl_entry *
-get(struct rl_table *t, struct rl_shard *sh, uint64_t h, const char *name,
-    size_t len, uint64_t now)
+get(struct rl_table *t, struct rl_shard *sh, const struct rl_key *k,
+    uint64_t now)
 {
-	struct rl_entry **pp = find(sh, h, name, len), *e;
-	size_t i;
+	struct rl_entry *e;
+	int found;
+	size_t i = probe(sh, k, &found);
 
-	if (*pp != NULL)
-		return *pp;
+	if (found)
+		return &sh->slot[i];
 	if (sh->count >= sh->sweep_at) {
 		sweep(t, sh, now);
-		pp = find(sh, h, name, len);
+		i = probe(sh, k, &found);
 	}
-	if (sh->count >= sh->nbucket && sh->nbucket < ((size_t)1 << 30)) {
-		grow(sh);
-		pp = find(sh, h, name, len);
+	if (sh->count + 1 > sh->nslot - sh->nslot / 8) {
+		rebuild(t, sh, sh->nslot + sh->nslot / 2, 0, now);
+		i = probe(sh, k, &found);
 	}
-	e = xmalloc(sizeof(*e) + len + 1);
+	e = &sh->slot[i];
 	memset(e, 0, sizeof(*e));
-	e->hash = (uint32_t)h;
-	e->len = (uint16_t)len;
-	for (i = 0; i < len; i++)
-		e->name[i] = (char)tolower((unsigned char)name[i]);
-	e->name[len] = '\0';
-	*pp = e;
+	if (k->len <= RL_INLINE) {
+		e->len = (uint8_t)k->len;
+		memcpy(e->name, k->s, k->len);
+	} else {
+		e->len = RL_LONG;
+		memcpy(e->name, k->s, RL_INLINE);
+		e->ext = ext_new(k);
+	}
+	sh->ctrl[i] = tag_of(k->h);
 	sh->count++;
 	return e;
 }
 
-/* The GCRA step for one counter; see ratelimit.h. */
-static int
-gcra(struct rl_slot *s, const struct rl_limit *l, uint64_t cost, uint64_t now,
-    enum rl_mode mode, uint64_t *retry_ns)
+/* Removes the entry in slot i, closing the gap it leaves in its run. */
+static void
+erase(struct rl_table *t, struct rl_shard *sh, size_t i)
 {
-	uint64_t tat = s->tat, frac = s->frac, inc, incf, debt;
+	size_t j = i, n = sh->nslot;
+
+	free(sh->slot[i].ext);
+	sh->ctrl[i] = 0;
+	sh->count--;
+	for (;;) {
+		size_t home;
+		int between;
+
+		if (++j == n)
+			j = 0;
+		if (sh->ctrl[j] == 0)
+			return;
+		home = home_of(entry_hash(t, &sh->slot[j]), n);
+		/* Is home cyclically in (i, j]?  Then j must stay. */
+		between = i < j ? (i < home && home <= j) :
+		    (i < home || home <= j);
+		if (!between) {
+			sh->slot[i] = sh->slot[j];
+			sh->ctrl[i] = sh->ctrl[j];
+			sh->ctrl[j] = 0;
+			i = j;
+		}
+	}
+}
+
+/*
+ * The GCRA step for one counter (see ratelimit.h): whether a charge of
+ * cost passes, and in *next the counter as it would be after it.
+ */
+static int
+gcra(struct rl_ctr s, const struct rl_limit *l, uint64_t cost, uint64_t now,
+    struct rl_ctr *next, uint64_t *retry_ns)
+{
+	uint64_t tat = s.tat, frac = s.frac, inc, incf, debt;
 	int ok;
 
 	if (frac >= l->count)
@@ -304,11 +549,21 @@ gcra(struct rl_slot *s, const struct rl_limit *l, uint64_t cost, uint64_t now,
 	    (debt == l->window_ns && frac == 0));
 	if (!ok && retry_ns != NULL)
 		*retry_ns = debt - l->window_ns + (frac != 0);
-	if (ok ? mode != RL_CHECK : mode == RL_FORCE) {
-		s->tat = tat;
-		s->frac = frac;
-	}
+	next->tat = tat;
+	next->frac = frac;
 	return ok;
+}
+
+/* Makes k from account and locks its shard. */
+static struct rl_shard *
+lock_key(struct rl_table *t, const char *account, struct rl_key *k)
+{
+	struct rl_shard *sh;
+
+	key_make(t, account, k);
+	sh = shard_of(t, k->h);
+	pthread_mutex_lock(&sh->lock);
+	return sh;
 }
 
 int
@@ -316,36 +571,34 @@ rl_charge(struct rl_table *t, const char *account, enum rl_kind kind,
     const struct rl_limit *lim, uint64_t cost, uint64_t now,
     enum rl_mode mode, uint64_t *retry_ns, unsigned *flags)
 {
-	size_t len;
-	uint64_t h = name_hash(account, &len);
-	struct rl_shard *sh = shard_of(t, h);
+	struct rl_key k;
+	struct rl_shard *sh;
 	struct rl_entry *e;
+	struct rl_ctr next;
 	int ok = 1;
 
-	if (len > RL_NAME_MAX)
-		len = RL_NAME_MAX;
 	if (retry_ns != NULL)
 		*retry_ns = 0;
 	/* No limit and no flags wanted: nothing to look up (a kind not set). */
 	if (lim->count == 0 && flags == NULL)
 		return 1;
-	pthread_mutex_lock(&sh->lock);
+	sh = lock_key(t, account, &k);
 	if (lim->count == 0 || mode == RL_CHECK) {
 		/* Nothing to record: do not create an entry for it. */
-		struct rl_entry **pp = find(sh, h, account, len);
-
-		e = *pp;
+		e = lookup(sh, &k);
 		if (flags != NULL)
 			*flags = e != NULL ? e->flags : 0;
 		if (lim->count != 0) {
-			struct rl_slot zero = { 0, 0 };
+			struct rl_ctr zero = { 0, 0 };
 
-			ok = gcra(e != NULL ? &e->slot[kind] : &zero, lim,
-			    cost, now, RL_CHECK, retry_ns);
+			ok = gcra(e != NULL ? ctr_get(e, kind) : zero, lim, cost,
+			    now, &next, retry_ns);
 		}
 	} else {
-		e = get(t, sh, h, account, len, now);
-		ok = gcra(&e->slot[kind], lim, cost, now, mode, retry_ns);
+		e = get(t, sh, &k, now);
+		ok = gcra(ctr_get(e, kind), lim, cost, now, &next, retry_ns);
+		if (ok || mode == RL_FORCE)
+			ctr_put(e, kind, next);
 		if (flags != NULL)
 			*flags = e->flags;
 	}
@@ -356,14 +609,13 @@ rl_charge(struct rl_table *t, const char *account, enum rl_kind kind,
 unsigned
 rl_flags(struct rl_table *t, const char *account)
 {
-	size_t len;
-	uint64_t h = name_hash(account, &len);
-	struct rl_shard *sh = shard_of(t, h);
+	struct rl_key k;
+	struct rl_shard *sh;
 	struct rl_entry *e;
 	unsigned f;
 
-	pthread_mutex_lock(&sh->lock);
-	e = *find(sh, h, account, len);
+	sh = lock_key(t, account, &k);
+	e = lookup(sh, &k);
 	f = e != NULL ? e->flags : 0;
 	pthread_mutex_unlock(&sh->lock);
 	return f;
@@ -372,16 +624,15 @@ rl_flags(struct rl_table *t, const char *account)
 void
 rl_set_suspended(struct rl_table *t, const char *account, int on)
 {
-	size_t len;
-	uint64_t h = name_hash(account, &len);
-	struct rl_shard *sh = shard_of(t, h);
+	struct rl_key k;
+	struct rl_shard *sh;
 	struct rl_entry *e;
 
-	pthread_mutex_lock(&sh->lock);
+	sh = lock_key(t, account, &k);
 	if (on) {
-		e = get(t, sh, h, account, len, rl_now());
+		e = get(t, sh, &k, rl_now());
 		e->flags |= RL_F_SUSPENDED;
-	} else if ((e = *find(sh, h, account, len)) != NULL) {
+	} else if ((e = lookup(sh, &k)) != NULL) {
 		e->flags &= (uint8_t)~RL_F_SUSPENDED;
 	}
 	pthread_mutex_unlock(&sh->lock);
@@ -391,21 +642,20 @@ int
 rl_usage(struct rl_table *t, const char *account, enum rl_kind kind,
     const struct rl_limit *lim, uint64_t now, struct rl_usage *u)
 {
-	size_t len;
-	uint64_t h = name_hash(account, &len);
-	struct rl_shard *sh = shard_of(t, h);
+	struct rl_key k;
+	struct rl_shard *sh;
 	struct rl_entry *e;
-	struct rl_slot s = { 0, 0 };
+	struct rl_ctr s = { 0, 0 };
 
-	pthread_mutex_lock(&sh->lock);
-	e = *find(sh, h, account, len);
+	sh = lock_key(t, account, &k);
+	e = lookup(sh, &k);
 	if (e != NULL)
-		s = e->slot[kind];
+		s = ctr_get(e, kind);
 	pthread_mutex_unlock(&sh->lock);
 	memset(u, 0, sizeof(*u));
 	if (e == NULL)
 		return 0;
-	if (s.tat > now || (s.tat == now && s.frac != 0)) {
+	if (!refilled(s, now)) {
 		u->refill_ns = s.tat - now + (s.frac != 0);
 		if (lim->count != 0) {
 			/* (owed ns) * N / W, rounded up: the units in use. */
@@ -423,26 +673,28 @@ rl_usage(struct rl_table *t, const char *account, enum rl_kind kind,
 int
 rl_reset(struct rl_table *t, const char *account)
 {
-	size_t len;
-	uint64_t h = name_hash(account, &len);
-	struct rl_shard *sh = shard_of(t, h);
-	struct rl_entry **pp, *e;
-	int had = 0;
+	struct rl_key k;
+	struct rl_shard *sh;
+	struct rl_entry *e;
+	int found;
+	size_t i;
 
-	pthread_mutex_lock(&sh->lock);
-	pp = find(sh, h, account, len);
-	if ((e = *pp) != NULL) {
-		had = 1;
-		if (e->flags != 0) {
-			memset(e->slot, 0, sizeof(e->slot));
+	sh = lock_key(t, account, &k);
+	i = probe(sh, &k, &found);
+	if (found) {
+		e = &sh->slot[i];
+		if (e->flags == 0) {
+			erase(t, sh, i);
 		} else {
-			*pp = e->next;
-			free(e);
-			sh->count--;
+			memset(e->tat, 0, sizeof(e->tat));
+			memset(e->frac_lo, 0, sizeof(e->frac_lo));
+			memset(e->frac_hi, 0, sizeof(e->frac_hi));
+			if (e->ext != NULL)
+				memset(e->ext->ctr, 0, sizeof(e->ext->ctr));
 		}
 	}
 	pthread_mutex_unlock(&sh->lock);
-	return had;
+	return found;
 }
 
 size_t
@@ -475,28 +727,36 @@ rl_evictions(struct rl_table *t)
 void
 rl_foreach(struct rl_table *t, uint64_t now, rl_visit_fn fn, void *arg)
 {
-	size_t i, b, k;
+	size_t i, j;
+	int k;
 
 	for (i = 0; i < RL_SHARDS; i++) {
 		struct rl_shard *sh = &t->shard[i];
 
 		pthread_mutex_lock(&sh->lock);
-		for (b = 0; b < sh->nbucket; b++) {
-			const struct rl_entry *e;
+		for (j = 0; j < sh->nslot; j++) {
+			const struct rl_entry *e = &sh->slot[j];
+			uint64_t owed[RL_NKINDS], frac[RL_NKINDS];
+			char name[RL_INLINE + 1];
+			const char *s;
+			size_t len;
 
-			for (e = sh->bucket[b]; e != NULL; e = e->next) {
-				uint64_t owed[RL_NKINDS], frac[RL_NKINDS];
+			if (sh->ctrl[j] == 0 || idle(e, now))
+				continue;
+			for (k = 0; k < RL_NKINDS; k++) {
+				struct rl_ctr c = ctr_get(e, (enum rl_kind)k);
+				int live = c.tat > now;
 
-				if (idle(e, now))
-					continue;
-				for (k = 0; k < RL_NKINDS; k++) {
-					int live = e->slot[k].tat > now;
-
-					owed[k] = live ? e->slot[k].tat - now : 0;
-					frac[k] = live ? e->slot[k].frac : 0;
-				}
-				fn(e->name, e->flags, owed, frac, arg);
+				owed[k] = live ? c.tat - now : 0;
+				frac[k] = live ? c.frac : 0;
 			}
+			s = entry_name(e, &len);
+			if (e->len != RL_LONG) {
+				memcpy(name, s, len);
+				name[len] = '\0';
+				s = name;
+			}
+			fn(s, e->flags, owed, frac, arg);
 		}
 		pthread_mutex_unlock(&sh->lock);
 	}
@@ -506,16 +766,31 @@ void
 rl_restore(struct rl_table *t, const char *account, enum rl_kind kind,
     uint64_t owed_ns, uint64_t frac, uint64_t now)
 {
-	size_t len;
-	uint64_t h = name_hash(account, &len);
-	struct rl_shard *sh = shard_of(t, h);
+	struct rl_key k;
+	struct rl_shard *sh;
 	struct rl_entry *e;
+	struct rl_ctr c;
 
-	if (len > RL_NAME_MAX || owed_ns == 0)
+	if (owed_ns == 0)
 		return;
-	pthread_mutex_lock(&sh->lock);
-	e = get(t, sh, h, account, len, now);
-	e->slot[kind].tat = sat_add(now, owed_ns);
-	e->slot[kind].frac = frac;
+	sh = lock_key(t, account, &k);
+	e = get(t, sh, &k, now);
+	c.tat = sat_add(now, owed_ns);
+	c.frac = frac;
+	ctr_put(e, kind, c);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+void
+rl_locate(struct rl_table *t, const char *account, unsigned *shard,
+    size_t *home, unsigned *tag)
+{
+	struct rl_key k;
+	struct rl_shard *sh;
+
+	sh = lock_key(t, account, &k);
+	*shard = (unsigned)(sh - t->shard);
+	*home = home_of(k.h, sh->nslot);
+	*tag = tag_of(k.h) & 0x7fu;
 	pthread_mutex_unlock(&sh->lock);
 }

@@ -64,7 +64,8 @@ void rl_table_free(struct rl_table *t);
 
 /*
  * Charges cost units of kind to account (lowercase, as sender_account()
- * makes it; compared case-insensitively anyway).  Returns 1 when the
+ * makes it; compared case-insensitively in ASCII anyway; a name longer
+ * than 1024 bytes counts as its first 1024).  Returns 1 when the
  * charge passes, 0 when it is over the limit; then *retry_ns (if not
  * NULL) is the time until it would pass.  *flags (if not NULL) receives
  * the account's flags.  A limit with count 0 always passes.
@@ -104,5 +105,13 @@ void rl_foreach(struct rl_table *t, uint64_t now, rl_visit_fn fn, void *arg);
 /* Restores one counter: it owes owed_ns from now. */
 void rl_restore(struct rl_table *t, const char *account, enum rl_kind kind,
     uint64_t owed_ns, uint64_t frac, uint64_t now);
+
+/*
+ * For tests: where account falls in t (its shard, its home slot at the
+ * shard's present size, its 7-bit tag).  The hash is keyed at random per
+ * table, so this is the only way a test can find names that collide.
+ */
+void rl_locate(struct rl_table *t, const char *account, unsigned *shard,
+    size_t *home, unsigned *tag);
 
 #endif
