@@ -65,6 +65,11 @@ put_suspension(const char *account, const char *reason, time_t since,
 	dstr_putc(d, '\n');
 }
 
+/*
+ * Held from the snapshot to the rename: a save that took its snapshot
+ * earlier must not rename it over the file of a later one (the timer's
+ * save would otherwise undo a suspension the control socket just saved).
+ */
 static pthread_mutex_t save_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int
@@ -77,12 +82,12 @@ state_save(const char *path, char *err, size_t errlen)
 	ssize_t w;
 
 	dstr_init(&d);
-	dstr_appendf(&d, STATE_MAGIC "\nsaved %" PRIu64 "\n", wall_ns());
-	rl_foreach(suspend_table(), rl_now(), put_counter, &d);
-	suspend_foreach(put_suspension, &d);
 	dstr_init(&tmp);
 	dstr_appendf(&tmp, "%s.tmp", path);
 	pthread_mutex_lock(&save_lock);
+	dstr_appendf(&d, STATE_MAGIC "\nsaved %" PRIu64 "\n", wall_ns());
+	rl_foreach(suspend_table(), rl_now(), put_counter, &d);
+	suspend_foreach(put_suspension, &d);
 	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = pc_err(err, errlen, "StateFile: cannot create %s: %s",

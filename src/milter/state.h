@@ -13,7 +13,11 @@
 
 #include <stddef.h>
 
-/* Writes path atomically (temporary file, fsync, rename). */
+/*
+ * Writes path atomically (temporary file, fsync, rename).  Saves are
+ * serialised from snapshot to rename, so the file never goes back to a
+ * snapshot older than the one it holds.
+ */
 int state_save(const char *path, char *err, size_t errlen);
 /* Reads path into the limiter; a missing file is an empty state. */
 int state_load(const char *path, char *err, size_t errlen);
