@@ -45,20 +45,8 @@ if [ -n "$missing" ]; then
 	exit 1
 fi
 
-find_prog() {	# RELPATH
-	local b
-	for b in "${abs_top_builddir:-}" "${top_builddir:-}" "$PWD" "$PWD/.." \
-	    "$top_srcdir"; do
-		[ -n "$b" ] || continue
-		if [ -x "$b/$1" ]; then
-			(cd "$b" && printf '%s\n' "$PWD/$1")
-			return
-		fi
-	done
-	printf '%s\n' "$top_srcdir/$1"
-}
-MILTER=${PORTCULLIS_MILTER:-$(find_prog src/milter/portcullis-milter)}
-CTL=${PORTCULLISCTL:-$(find_prog src/ctl/portcullisctl)}
+MILTER=${PORTCULLIS_MILTER:-$(mt_find_prog src/milter/portcullis-milter)}
+CTL=${PORTCULLISCTL:-$(mt_find_prog src/ctl/portcullisctl)}
 for p in "$MILTER" "$CTL"; do
 	[ -x "$p" ] || { echo "Bail out! $p is not built"; exit 1; }
 done
@@ -72,16 +60,7 @@ for p in $BASE $((BASE + 1)) $SINK $MPORT $METRICS; do
 done
 
 pf_cleanup_on_exit
-failures=0 checks=0 nsend=0
 PASS=rl-secret
-
-pass() { checks=$((checks + 1)); printf 'ok - %s\n' "$1"; }
-fail() {
-	checks=$((checks + 1)) failures=$((failures + 1))
-	printf 'not ok - %s\n' "$1"; shift
-	local l
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
 
 # send NAME USER [SOURCE-IP] [RCPT...]: one authenticated SMTP session with
 # Python's smtplib (it goes on after a refused RCPT, as an MTA would); the
@@ -152,18 +131,11 @@ EOF
 }
 
 milter_start() {
-	local i
-	"$MILTER" -f -c "$DIR/milter.conf" >>"$DIR/milter.out" 2>&1 </dev/null &
-	MPID=$!
-	pf_track_pid "$MPID"
-	for ((i = 0; i < 100; i++)); do
-		port_busy "$MPORT" && [ -S "$DIR/control.sock" ] && return 0
-		kill -0 "$MPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "# the milter did not start; its output:"
-	sed 's/^/#   /' "$DIR/milter.out"
-	return 1
+	mt_start "$DIR/milter.conf" "$DIR/milter.out" "inet:$MPORT" \
+	    "$DIR/control.sock"
+	local rc=$?
+	MPID=$MT_PID
+	return $rc
 }
 
 ctl() { timeout 20 "$CTL" -m "$DIR/milter.conf" milter "$@"; }
@@ -330,9 +302,8 @@ s=$(ctl stats 2>&1)
 expect "milter stats prints the same metrics" "$(printf '%s\n' "$s" | grep -c '^portcullis_')" '^[1-9][0-9]*$'
 expect "the control socket is mode 0600" "$(stat -c %a "$DIR/control.sock")" '^600$'
 
-echo "1..$checks"
-if [ "$failures" -ne 0 ]; then
-	echo "# $failures of $checks checks failed (PF_KEEP=1 keeps $DIR)"
+if ! mt_done; then
+	echo "# (PF_KEEP=1 keeps $DIR)"
 	pf_tail_log "$DIR" 10
 	sed 's/^/# milter: /' "$DIR/milter.out" | tail -n 10
 	exit 1

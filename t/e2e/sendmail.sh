@@ -46,6 +46,8 @@ fi
 top_builddir=$(cd "$top_builddir" && pwd) || exit 1
 # shellcheck source=SCRIPTDIR/../lib/sendmail.sh
 . "$top_srcdir/t/lib/sendmail.sh" || exit 1
+# shellcheck source=SCRIPTDIR/../lib/milter.sh
+. "$top_srcdir/t/lib/milter.sh" || exit 1
 
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: $0 needs root (Sendmail's daemon, its UTS namespace)"
@@ -109,18 +111,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-failures=0 checks=0 nsend=0
 LOGIN=alice DOMAIN=test.example PASS='alice-secret'
 USER_ADDR=$LOGIN@$DOMAIN FOREIGN=mallory@evil.example
 TAG=pc-sm-$$
-
-pass() { checks=$((checks + 1)); printf 'ok - %s\n' "$1"; }
-fail() {
-	checks=$((checks + 1)) failures=$((failures + 1))
-	printf 'not ok - %s\n' "$1"; shift
-	local l
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
 
 # --------------------------------------------------------------- milter ---
 stop_milter() {
@@ -139,18 +132,13 @@ stop_milter() {
 # Keys that keep the milter's files in the instance directory (another test
 # may run a milter at the same time).  Each is used only if `-n` takes it.
 optional_keys() {
-	local line probe=$W/probe.conf
-	for line in "ControlSocket $W/control.sock" "StateFile $W/milter.state"; do
-		printf 'Socket unix:%s/probe.sock\n%s\n' "$W" "$line" >"$probe"
-		if "$MILTER" -n -c "$probe" >/dev/null 2>&1; then
-			printf '%s\n' "$line"
-		fi
-	done
-	rm -f "$probe"
+	printf 'Socket unix:%s/probe.sock\n' "$W" >"$W/probe.conf"
+	mt_accepted_lines "$MILTER" "$W/probe.conf" \
+	    "ControlSocket $W/control.sock" "StateFile $W/milter.state"
 }
 
 start_milter() {
-	local i
+	local rc
 	cat >"$W/milter.conf" <<EOF
 # written by t/e2e/sendmail.sh
 Socket          unix:$W/milter.sock
@@ -164,53 +152,17 @@ SenderPolicy    exact
 CheckHeaderFrom yes
 OnInternalError tempfail
 EOF
-	"$MILTER" -f -c "$W/milter.conf" >"$W/milter.out" 2>&1 </dev/null &
-	MILTER_PID=$!
-	for ((i = 0; i < 100; i++)); do
-		[ -S "$W/milter.sock" ] && [ -s "$W/milter.pid" ] && return 0
-		kill -0 "$MILTER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "# the milter did not open unix:$W/milter.sock; its output:"
-	sed 's/^/#   /' "$W/milter.out"
-	return 1
+	mt_start "$W/milter.conf" "$W/milter.out" "$W/milter.sock" \
+	    "$W/milter.pid"
+	rc=$?
+	MILTER_PID=$MT_PID
+	return $rc
 }
 
 # ---------------------------------------------------------------- swaks ---
-# send PORT NAME SWAKS-ARGS...: one SMTP session, transcript in $SW_OUT.
-send() {
-	local port=$1 name=$2; shift 2
-	nsend=$((nsend + 1))
-	SW_OUT=$W/swaks.$nsend.$name.txt
-	timeout 60 swaks --server "127.0.0.1:$port" --ehlo client.test.example \
-	    --to bob@remote.example --timeout 20 "$@" >"$SW_OUT" 2>&1 </dev/null
-	return 0
-}
-send_auth() {
-	local port=$1 name=$2; shift 2
-	send "$port" "$name" --auth PLAIN --auth-user "$USER_ADDR" \
-	    --auth-password "$PASS" "$@"
-}
-# reply_to REGEX: the server's reply to the first client line matching REGEX.
-reply_to() {
-	awk -v re="$1" '
-	    seen && /^<[-~*]/ { sub(/^<[-~*]+ +/, ""); print; exit }
-	    $0 ~ re { seen = 1 }' "$SW_OUT"
-}
-mail_reply() { reply_to '^ *[-~]> MAIL FROM:'; }
-dot_reply() { reply_to '^ *[-~]> \.$'; }
+# send, send_auth, mail_reply, dot_reply, expect_reply: t/lib/milter.sh,
+# the transcripts in $W (SW_DIR is set when W is made).
 all_replies() { sed -n 's/^<[-~*]* *//p' "$SW_OUT"; }
-
-expect_reply() {
-	local name=$1 got=$2 re=$3
-	if printf '%s\n' "$got" | grep -Eq -- "$re"; then
-		pass "$name"
-		return 0
-	fi
-	fail "$name" "wanted a reply matching: $re" "server replied: ${got:-(nothing)}" \
-	    "end of the transcript:" "$(tail -n 8 "$SW_OUT")"
-	return 1
-}
 
 # Sendmail: "250 2.0.0 6AQNtoJ3016705 Message accepted for delivery"
 queue_id() { sed -n 's/^250 2\.0\.0 \([0-9A-Za-z]*\) Message accepted.*/\1/p' <<<"$1"; }
@@ -305,6 +257,7 @@ diagnose() {
 
 # ================================================================ setup ===
 sm_mkdir W || { echo "Bail out! cannot make an instance directory"; exit 1; }
+SW_DIR=$W
 LOG=$W/origin.json
 
 if ! sm_adapt_mc "$PCMC" "$W/portcullis.mc" "$W/milter.sock" "$MSA" "$MSATLS"; then
@@ -482,11 +435,9 @@ else
 	    "wanted a 4xx temporary failure, got:" "$(all_replies | tail -n 4)"
 fi
 
-if [ "$failures" -ne 0 ]; then
+if ! mt_done; then
 	diagnose
-	echo "# $failures of $checks checks failed (SM_KEEP=1 keeps $W)"
-	echo "sendmail.sh: $((checks - failures)) passed, $failures failed"
+	echo "# (SM_KEEP=1 keeps $W)"
 	exit 1
 fi
-echo "sendmail.sh: $checks passed, 0 failed"
 exit 0

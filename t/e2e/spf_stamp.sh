@@ -12,6 +12,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd) || exit 1
 top_srcdir=$(cd "$here/../.." && pwd) || exit 1
+# shellcheck source=SCRIPTDIR/../lib/postfix.sh
 . "$top_srcdir/t/lib/postfix.sh" || exit 1
 
 if [ "$(id -u)" != 0 ]; then
@@ -24,9 +25,8 @@ for t in postfix dnsmasq swaks saslpasswd2 smtp-sink; do
 		exit 77
 	fi
 done
-b=${abs_top_builddir:-${top_builddir:-$PWD}}
-b=$(cd "$b" && pwd)
-MILTER=$b/src/milter/portcullis-milter CTL=$b/src/ctl/portcullisctl
+MILTER=${PORTCULLIS_MILTER:-$(mt_find_prog src/milter/portcullis-milter)}
+CTL=${PORTCULLISCTL:-$(mt_find_prog src/ctl/portcullisctl)}
 [ -x "$MILTER" ] && [ -x "$CTL" ] || { echo "Bail out! build first"; exit 1; }
 
 DNS_PORT=12953
@@ -38,15 +38,8 @@ for p in $DNS_PORT $A_BASE $((A_BASE + 1)) $A_SINK $A_MILTER $B_BASE \
 done
 pf_cleanup_on_exit
 pf_mktemp WORK || exit 1
-PASS=alice-secret RELAY=192.0.2.25
-failures=0 checks=0 n=0
-
-pass() { checks=$((checks + 1)); printf 'ok - %s\n' "$1"; }
-fail() {
-	checks=$((checks + 1)) failures=$((failures + 1))
-	printf 'not ok - %s\n' "$1"; shift
-	local l; for l in "$@"; do printf '#   %s\n' "$l"; done
-}
+# shellcheck disable=SC2034  # SW_DIR, USER_ADDR: for send_auth
+SW_DIR=$WORK USER_ADDR=alice@test.example PASS=alice-secret RELAY=192.0.2.25
 
 # dnsmasq: the test zone, nothing else (no resolv.conf, no hosts file).
 dnsmasq --no-daemon --port=$DNS_PORT --listen-address=127.0.0.1 \
@@ -68,13 +61,13 @@ printf 'old %s\ncur %s\n' "$(cat "$WORK/k1.hex")" \
 chmod 600 "$WORK/origin.key"
 
 printf 'Socket inet:%s@127.0.0.1\n' $A_MILTER >"$WORK/probe.conf"
-OPTIONAL=$(pf_accepted_lines "$MILTER" "$WORK/probe.conf" \
+OPTIONAL=$(mt_accepted_lines "$MILTER" "$WORK/probe.conf" \
     "ControlSocket $WORK/control.sock" "StateFile $WORK/milter.state")
 OPTIONAL=${OPTIONAL//$WORK/@DIR@}
 
 # instance NAME BASE SINK MILTERPORT SPFCHECK
 instance() {
-	local name=$1 base=$2 sink=$3 mport=$4 mode=$5 dir i pid
+	local name=$1 base=$2 sink=$3 mport=$4 mode=$5 dir
 	pf_mktemp "$name" || return 1
 	dir=${!name}
 	cat >"$dir/milter.conf" <<EOF
@@ -91,38 +84,21 @@ OriginKeyFile   $WORK/origin.key
 EOF
 	pf_init "$dir" "$base" "inet:127.0.0.1:$mport" &&
 	    pf_add_user "$dir" alice test.example "$PASS" &&
-	    sink_start "$dir" "$sink" || return 1
-	"$MILTER" -f -c "$dir/milter.conf" >"$dir/milter.out" 2>&1 </dev/null &
-	pid=$!
-	pf_track_pid $pid
-	for ((i = 0; i < 100; i++)); do
-		port_busy "$mport" && break
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.1
-	done
-	port_busy "$mport" || { sed 's/^/#   /' "$dir/milter.out"; return 1; }
-	pf_start "$dir"
+	    sink_start "$dir" "$sink" &&
+	    mt_start "$dir/milter.conf" "$dir/milter.out" "inet:$mport" &&
+	    pf_start "$dir"
 }
 
-send() {	# send PORT NAME FROM
-	n=$((n + 1))
-	SW_OUT=$WORK/swaks.$n.$2.txt
-	timeout 60 swaks --server "127.0.0.1:$1" --ehlo client.test.example \
-	    --auth PLAIN --auth-user alice@test.example --auth-password "$PASS" \
-	    --from "$3" --to bob@remote.example --timeout 20 \
-	    --header "Subject: $2 $$" >"$SW_OUT" 2>&1 </dev/null
-	return 0
-}
-mail_reply() {
-	awk 'seen && /^<[-~*]/ { sub(/^<[-~*]+ +/, ""); print; exit }
-	    /^ *[-~]> MAIL FROM:/ { seen = 1 }' "$SW_OUT"
+# send_as PORT NAME FROM: send_auth (t/lib/milter.sh), Subject "NAME $$".
+send_as() {
+	send_auth "$1" "$2" --from "$3" --header "Subject: $2 $$"
 }
 
 instance PA $A_BASE $A_SINK $A_MILTER reject || { echo "Bail out! instance A"; exit 1; }
 instance PB $B_BASE $B_SINK $B_MILTER header || { echo "Bail out! instance B"; exit 1; }
 
 # 1. stamped, traced back to the account.
-send $A_BASE stamped alice@good.example
+send_as $A_BASE stamped alice@good.example
 if f=$(sink_find "$PA" "stamped $$"); then
 	if grep -q '^X-Portcullis-Origin: 1\.cur\.' "$f"; then
 		pass "the delivered message carries the stamp (newest key)"
@@ -166,7 +142,7 @@ else
 fi
 
 # 2. SPF reject.
-send $A_BASE refused alice@bad.example
+send_as $A_BASE refused alice@bad.example
 r=$(mail_reply)
 if grep -Eq '^550[ -]5\.7\.23 SPF of bad\.example does not authorize this provider.s relays' <<<"$r"; then
 	pass "SPFCheck reject: 550 5.7.23 for a domain that does not list the relay"
@@ -175,7 +151,7 @@ else
 fi
 
 # 3. SPF header.
-send $B_BASE marked alice@bad.example
+send_as $B_BASE marked alice@bad.example
 if f=$(sink_find "$PB" "marked $$"); then
 	if grep -q '^X-Portcullis-SPF: fail domain=bad.example; relay=192.0.2.25' "$f"; then
 		pass "SPFCheck header marks the message"
@@ -186,5 +162,4 @@ else
 	fail "SPFCheck header: the message arrives" "$(tail -5 "$SW_OUT")"
 fi
 
-echo "1..$checks"
-[ $failures = 0 ]
+mt_done

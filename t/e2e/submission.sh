@@ -40,22 +40,7 @@ if [ -n "$missing" ]; then
 	exit 1
 fi
 
-find_milter() {
-	local b
-	if [ -n "${PORTCULLIS_MILTER:-}" ]; then
-		printf '%s\n' "$PORTCULLIS_MILTER"; return
-	fi
-	for b in "${abs_top_builddir:-}" "${top_builddir:-}" "$PWD" "$PWD/.." \
-	    "$top_srcdir"; do
-		[ -n "$b" ] || continue
-		if [ -x "$b/src/milter/portcullis-milter" ]; then
-			(cd "$b" && printf '%s\n' "$PWD/src/milter/portcullis-milter")
-			return
-		fi
-	done
-	printf '%s\n' "$top_srcdir/src/milter/portcullis-milter"
-}
-MILTER=$(find_milter)
+MILTER=${PORTCULLIS_MILTER:-$(mt_find_prog src/milter/portcullis-milter)}
 if [ ! -x "$MILTER" ]; then
 	echo "Bail out! no milter binary at $MILTER (build it, or set PORTCULLIS_MILTER)"
 	exit 1
@@ -73,72 +58,13 @@ for p in $A_BASE $((A_BASE + 1)) $A_SINK $A_MILTER \
 done
 
 pf_cleanup_on_exit
-failures=0 checks=0 nsend=0
 USER_ADDR=alice@test.example PASS='alice-secret'
 FOREIGN=mallory@evil.example
 TAG=pc-e2e-$$
 
-pass() { checks=$((checks + 1)); printf 'ok - %s\n' "$1"; }
-fail() {
-	checks=$((checks + 1)) failures=$((failures + 1))
-	printf 'not ok - %s\n' "$1"; shift
-	local l
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
-
 # ---------------------------------------------------------------- swaks ---
-# send PORT NAME SWAKS-ARGS...: one SMTP session; the transcript goes to
-# $SW_OUT.  swaks's exit status is ignored: the replies are what we check.
-send() {
-	local port=$1 name=$2; shift 2
-	nsend=$((nsend + 1))
-	SW_OUT=$WORK/swaks.$nsend.$name.txt
-	timeout 60 swaks --server "127.0.0.1:$port" --ehlo client.test.example \
-	    --to bob@remote.example --timeout 20 "$@" >"$SW_OUT" 2>&1 </dev/null
-	return 0
-}
-
-send_auth() {
-	local port=$1 name=$2; shift 2
-	send "$port" "$name" --auth PLAIN --auth-user "$USER_ADDR" \
-	    --auth-password "$PASS" "$@"
-}
-
-# reply_to REGEX: the server's reply to the first client line matching REGEX
-# in $SW_OUT, without swaks's "<-" / "<**" / "<~" marker.
-reply_to() {
-	awk -v re="$1" '
-	    seen && /^<[-~*]/ { sub(/^<[-~*]+ +/, ""); print; exit }
-	    $0 ~ re { seen = 1 }' "$SW_OUT"
-}
-# last_reply: the last refusal in $SW_OUT (else the last reply at all).
-last_reply() {
-	local r
-	r=$(sed -n 's/^<\(\*\*\|~\*\) *//p' "$SW_OUT" | tail -n 1)
-	[ -n "$r" ] || r=$(sed -n 's/^<[-~*]* *//p' "$SW_OUT" | tail -n 1)
-	printf '%s\n' "$r"
-}
-mail_reply() { reply_to '^ *[-~]> MAIL FROM:'; }
-dot_reply() { reply_to '^ *[-~]> \.$'; }
-
-transcript_tail() {
-	tail -n 8 "$SW_OUT" | sed 's/^/#   | /'
-}
-
-# expect_reply NAME REPLY REGEX: REPLY (one line) must match the ERE REGEX.
-expect_reply() {
-	local name=$1 got=$2 re=$3
-	if printf '%s\n' "$got" | grep -Eq -- "$re"; then
-		pass "$name"
-		return 0
-	fi
-	[ -n "$got" ] || got="(nothing; its last reply was: $(last_reply))"
-	fail "$name" "wanted a reply matching: $re" "server replied: $got" \
-	    "transcript (PF_KEEP=1 keeps it): $SW_OUT"
-	transcript_tail
-	return 1
-}
-
+# send, send_auth, mail_reply, dot_reply, expect_reply: t/lib/milter.sh,
+# the transcripts in $WORK (SW_DIR is set when WORK is made).
 queue_id() { sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p' <<<"$1"; }
 
 # ----------------------------------------------------------- origin log ---
@@ -265,30 +191,11 @@ probe_keys() {
 # milter_start DIR PORT: run the milter in the foreground (backgrounded by
 # us) with DIR/milter.conf; wait for its socket and its PidFile.
 milter_start() {
-	local dir=$1 port=$2 pid i
-	"$MILTER" -f -c "$dir/milter.conf" >"$dir/milter.out" 2>&1 </dev/null &
-	pid=$!
-	pf_track_pid "$pid"
-	for ((i = 0; i < 100; i++)); do
-		port_busy "$port" && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if ! port_busy "$port"; then
-		echo "# the milter did not open inet:$port@127.0.0.1; its output:"
-		sed 's/^/#   /' "$dir/milter.out"
-		return 1
-	fi
-	for ((i = 0; i < 50; i++)); do
-		[ -s "$dir/milter.pid" ] && break
-		sleep 0.1
-	done
-	if [ ! -s "$dir/milter.pid" ]; then
-		echo "# the milter wrote no PidFile $dir/milter.pid"
-		return 1
-	fi
-	i=$(tr -dc 0-9 <"$dir/milter.pid")
-	[ "$i" != "$pid" ] && pf_track_pid "$i"
+	local dir=$1 port=$2 pid
+	mt_start "$dir/milter.conf" "$dir/milter.out" "inet:$port" \
+	    "$dir/milter.pid" || return 1
+	pid=$(tr -dc 0-9 <"$dir/milter.pid")
+	[ "$pid" != "$MT_PID" ] && pf_track_pid "$pid"
 	return 0
 }
 
@@ -319,6 +226,8 @@ diagnose() {
 # ================================================================ tests ===
 echo "# milter: $MILTER"
 pf_mktemp WORK || exit 1
+# shellcheck disable=SC2034  # for send (t/lib/milter.sh)
+SW_DIR=$WORK
 probe_keys
 
 if ! instance A "$A_BASE" "$A_SINK" "$A_MILTER" \
@@ -548,10 +457,8 @@ for inst in A B; do
 	fi
 done
 
-if [ "$failures" -ne 0 ]; then
+if ! mt_done; then
 	diagnose
-	echo "# $failures of $checks checks failed"
 	exit 1
 fi
-echo "# all $checks checks passed"
 exit 0

@@ -34,6 +34,12 @@
 # Set PF_KEEP=1 to keep temporary directories after pf_cleanup (debugging),
 # PF_DETACH=1 to start smtp-sink in its own session (for a demo that must
 # outlive the shell that started it).
+#
+# It loads t/lib/milter.sh too (the milter, checks, swaks), so a test of
+# portcullis-milter behind Postfix sources this file alone.
+
+# shellcheck source=SCRIPTDIR/milter.sh
+. "$(dirname "${BASH_SOURCE[0]}")/milter.sh" || return 1
 
 PF_INSTANCES=()         # dirs whose postfix/smtp-sink pf_cleanup stops
 PF_TEMPDIRS=()          # dirs pf_cleanup removes
@@ -66,10 +72,7 @@ pf_mktemp() {
 }
 
 # port_busy PORT [HOST]: true when a TCP listener answers on HOST:PORT.
-port_busy() {
-	local port=$1 host=${2:-127.0.0.1}
-	timeout 2 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null
-}
+port_busy() { mt_listening "$@"; }
 
 # wait_port PORT [SECS] [HOST]: wait, at most SECS seconds (default 10),
 # until HOST:PORT accepts connections.
@@ -399,19 +402,7 @@ pf_stop_pidfile() {
 # under test accepts (`PROG -n -c FILE` exits 0 for BASEFILE's content plus
 # LINE); say on stderr why each other LINE was left out.  For optional keys
 # a program may not implement yet.
-pf_accepted_lines() {
-	local prog=$1 base=$2 line out probe; shift 2
-	probe=$(mktemp /tmp/portcullis-probe.XXXXXXXX) || return 1
-	for line in "$@"; do
-		{ cat "$base"; printf '%s\n' "$line"; } >"$probe"
-		if out=$("$prog" -n -c "$probe" 2>&1); then
-			printf '%s\n' "$line"
-		else
-			pf_msg "leaving out '$line': $out"
-		fi
-	done
-	rm -f "$probe"
-}
+pf_accepted_lines() { mt_accepted_lines "$@"; }
 
 # pf_cleanup: stop every tracked process, instance and sink; remove the
 # temporary directories unless PF_KEEP=1.  Safe to call more than once.

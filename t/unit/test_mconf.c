@@ -15,79 +15,27 @@
 #include <unistd.h>
 
 #include "mconf.h"
+#include "testutil.h"
 #include "util.h"
-
-static char *
-slurp(const char *rel)
-{
-	const char *top = getenv("top_srcdir");
-	char path[4096];
-	struct dstr d;
-	FILE *fp;
-	char buf[4096];
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", top != NULL ? top : ".", rel);
-	fp = fopen(path, "r");
-	if (fp == NULL)
-		fail_msg("cannot open %s (set top_srcdir)", path);
-	dstr_init(&d);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		dstr_append(&d, buf, n);
-	fclose(fp);
-	return dstr_steal(&d);
-}
-
-static char *
-write_tmp(const char *text)
-{
-	char *path = xstrdup("/tmp/pc-test-mconf-XXXXXX");
-	int fd = mkstemp(path);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	return path;
-}
 
 /* Every key of the table is documented in the sample file and the man page. */
 static void
 test_keys_documented(void **state)
 {
-	char *sample = slurp("conf/portcullis-milter.conf");
-	char *man = slurp("doc/portcullis-milter.conf.5");
-	char want[128];
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < mconf_nkeys; i++) {
-		snprintf(want, sizeof(want), "\n# %s ", mconf_keys[i].name);
-		if (strstr(sample, want) == NULL) {
-			snprintf(want, sizeof(want), "\n%s ", mconf_keys[i].name);
-			if (strstr(sample, want) == NULL)
-				fail_msg("conf/portcullis-milter.conf lacks %s",
-				    mconf_keys[i].name);
-		}
-		snprintf(want, sizeof(want), "\n.B %s\n", mconf_keys[i].name);
-		if (strstr(man, want) == NULL)
-			fail_msg("doc/portcullis-milter.conf.5 lacks .B %s",
-			    mconf_keys[i].name);
-	}
-	free(sample);
-	free(man);
+	tu_keys_documented(mconf_keys, mconf_nkeys,
+	    "conf/portcullis-milter.conf", "doc/portcullis-milter.conf.5");
 }
 
 /* The shipped sample loads as it is. */
 static void
 test_sample_loads(void **state)
 {
-	const char *top = getenv("top_srcdir");
 	char path[4096], err[1024];
 	struct mconf *c;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/conf/portcullis-milter.conf",
-	    top != NULL ? top : ".");
+	tu_src_path(path, sizeof(path), "conf/portcullis-milter.conf");
 	c = mconf_load(path, err, sizeof(err));
 	if (c == NULL)
 		fail_msg("%s", err);
@@ -150,7 +98,7 @@ test_bad_configs(void **state)
 
 	(void)state;
 	for (i = 0; i < PC_ARRAY_LEN(bad); i++) {
-		char *path = write_tmp(bad[i].text);
+		char *path = tu_write_tmp("mconf", bad[i].text);
 		struct mconf *c = mconf_load(path, err, sizeof(err));
 
 		if (c != NULL)
@@ -168,7 +116,7 @@ test_bad_configs(void **state)
 static void
 test_good_config(void **state)
 {
-	char *map = write_tmp("alice@isp.example @family.example\n");
+	char *map = tu_write_tmp("mconf", "alice@isp.example @family.example\n");
 	char text[1024], err[1024], *path;
 	struct mconf *c;
 	struct pc_addr a;
@@ -182,7 +130,7 @@ test_good_config(void **state)
 	    "SenderMap %s\n"
 	    "RequireTLS yes\n"
 	    "OnInternalError accept\n", map);
-	path = write_tmp(text);
+	path = tu_write_tmp("mconf", text);
 	c = mconf_load(path, err, sizeof(err));
 	if (c == NULL)
 		fail_msg("%s", err);

@@ -1,6 +1,6 @@
 /*
- * test_milter.c - drives the real xxfi_* callbacks through the mseam
- * fakes, so every reply code and text of the contract is checked
+ * test_milter.c - drives the real xxfi_* callbacks through the fake MTA
+ * of fake_mseam.c, so every reply code and text of the contract is checked
  * exactly, without an MTA.  (miltertest shows only the kind of reply;
  * t/e2e/submission.sh checks the same codes through a real Postfix.)
  */
@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fake_mseam.h"
 #include "mconf.h"
 #include "milter.h"
 #include "mseam.h"
@@ -24,86 +25,7 @@
 #include "stamp.h"
 #include "util.h"
 
-/* The fake MTA: macros by name, the last reply, the private pointer. */
-static struct {
-	const char *macros[16][2];
-	char rcode[8], xcode[16], text[2048];
-	void *priv;
-} mta;
-
-static char *
-fake_getsymval(SMFICTX *ctx, char *name)
-{
-	size_t i;
-
-	(void)ctx;
-	for (i = 0; i < PC_ARRAY_LEN(mta.macros) && mta.macros[i][0] != NULL; i++)
-		if (strcmp(mta.macros[i][0], name) == 0)
-			return (char *)mta.macros[i][1];
-	return NULL;
-}
-
-static int
-fake_setreply(SMFICTX *ctx, char *rcode, char *xcode, char *text)
-{
-	(void)ctx;
-	pc_strlcpy(mta.rcode, rcode, sizeof(mta.rcode));
-	pc_strlcpy(mta.xcode, xcode, sizeof(mta.xcode));
-	pc_strlcpy(mta.text, text, sizeof(mta.text));
-	return MI_SUCCESS;
-}
-
-static int
-fake_setpriv(SMFICTX *ctx, void *priv)
-{
-	(void)ctx;
-	mta.priv = priv;
-	return MI_SUCCESS;
-}
-
-static void *
-fake_getpriv(SMFICTX *ctx)
-{
-	(void)ctx;
-	return mta.priv;
-}
-
-/* Headers the filter inserted (newest first) and deleted, per message. */
-static struct {
-	char name[8][64], value[8][1100];
-	size_t n;
-	unsigned deleted;
-} hdrs;
-
-static int
-fake_insheader(SMFICTX *ctx, int idx, char *name, char *value)
-{
-	(void)ctx;
-	assert_int_equal(idx, 0);
-	assert_true(hdrs.n < PC_ARRAY_LEN(hdrs.name));
-	memmove(hdrs.name[1], hdrs.name[0], hdrs.n * sizeof(hdrs.name[0]));
-	memmove(hdrs.value[1], hdrs.value[0], hdrs.n * sizeof(hdrs.value[0]));
-	pc_strlcpy(hdrs.name[0], name, sizeof(hdrs.name[0]));
-	pc_strlcpy(hdrs.value[0], value, sizeof(hdrs.value[0]));
-	hdrs.n++;
-	return MI_SUCCESS;
-}
-
-static int
-fake_chgheader(SMFICTX *ctx, char *name, int idx, char *value)
-{
-	(void)ctx; (void)name; (void)idx;
-	assert_null(value);
-	hdrs.deleted++;
-	return MI_SUCCESS;
-}
-
-static const struct mseam fake = {
-	fake_getsymval, fake_setreply, fake_setpriv, fake_getpriv,
-	NULL, fake_insheader, fake_chgheader,
-};
-
-static SMFICTX *const ctx = (SMFICTX *)&mta;
+static SMFICTX *const ctx = FAKE_CTX;
 
 static void
 install_conf(const char *text)
@@ -143,21 +65,14 @@ run_session(const struct step *st)
 	sfsistat r;
 	size_t i;
 
-	memset(&mta, 0, sizeof(mta));
-	mta.macros[0][0] = "i";
-	mta.macros[0][1] = "4XQID";
-	mta.macros[1][0] = "{daemon_name}";
-	mta.macros[1][1] = "submission";
-	i = 2;
-	if (st->tls != NULL) {
-		mta.macros[i][0] = "{tls_version}";
-		mta.macros[i++][1] = st->tls;
-	}
+	fake_mta_reset();
+	fake_mta_macro("i", "4XQID");
+	fake_mta_macro("{daemon_name}", "submission");
+	if (st->tls != NULL)
+		fake_mta_macro("{tls_version}", st->tls);
 	if (st->login != NULL) {
-		mta.macros[i][0] = "{auth_authen}";
-		mta.macros[i++][1] = st->login;
-		mta.macros[i][0] = "{auth_type}";
-		mta.macros[i++][1] = "PLAIN";
+		fake_mta_macro("{auth_authen}", st->login);
+		fake_mta_macro("{auth_type}", "PLAIN");
 	}
 	memset(&sin, 0, sizeof(sin));
 	memset(&sin6, 0, sizeof(sin6));
@@ -333,13 +248,12 @@ test_origin_stamp(void **state)
 	snprintf(conf, sizeof(conf), "AccountDomain isp.example\n"
 	    "OriginStamp yes\nOriginKeyFile %s\n", key);
 	install_conf(conf);
-	memset(&hdrs, 0, sizeof(hdrs));
 	assert_int_equal(run_session(&ok), SMFIS_CONTINUE);
-	assert_int_equal(hdrs.n, 1);
-	assert_string_equal(hdrs.name[0], STAMP_HEADER);
+	assert_int_equal(mta.hdrs.n, 1);
+	assert_string_equal(mta.hdrs.name[0], STAMP_HEADER);
 	assert_int_equal(stamp_keyring_load(key, 1, &kr, conf, sizeof(conf)), 0);
-	assert_int_equal(stamp_open(&kr, hdrs.value[0], strlen(hdrs.value[0]),
-	    &o, id, sizeof(id)), STAMP_OK);
+	assert_int_equal(stamp_open(&kr, mta.hdrs.value[0],
+	    strlen(mta.hdrs.value[0]), &o, id, sizeof(id)), STAMP_OK);
 	assert_string_equal(o.account, "alice@isp.example");
 	assert_string_equal(o.addr, "198.51.100.7");
 	assert_string_equal(o.qid, "4XQID");
@@ -376,12 +290,11 @@ test_spf_reply(void **state)
 	assert_string_equal(mta.text, refused.text);
 	install_conf("AccountDomain isp.example\nSPFCheck header\n"
 	    "SPFRelayAddress 192.0.2.25\n");
-	memset(&hdrs, 0, sizeof(hdrs));
 	assert_int_equal(run_session(&marked), SMFIS_CONTINUE);
-	assert_int_equal(hdrs.n, 1);
-	assert_string_equal(hdrs.name[0], SPF_HEADER_NAME);
-	assert_true(strncmp(hdrs.value[0], "fail domain=isp.example; relay=192.0.2.25",
-	    41) == 0);
+	assert_int_equal(mta.hdrs.n, 1);
+	assert_string_equal(mta.hdrs.name[0], SPF_HEADER_NAME);
+	assert_true(strncmp(mta.hdrs.value[0],
+	    "fail domain=isp.example; relay=192.0.2.25", 41) == 0);
 	mconf_install(NULL);
 	spf_use_dns_below(NULL);
 	SPF_dns_free(zone);
@@ -400,6 +313,6 @@ main(void)
 		cmocka_unit_test(test_spf_reply),
 	};
 
-	mseam = &fake;
+	mseam = &fake_mseam;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

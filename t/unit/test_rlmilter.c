@@ -1,7 +1,8 @@
 /*
  * test_rlmilter.c - rate limits, RateLimitAction and suspension through
- * the real xxfi_* callbacks (a fake mseam records replies and
- * quarantines), and the ControlSocket commands through control_command().
+ * the real xxfi_* callbacks (the fake MTA of fake_mseam.c records replies
+ * and quarantines), and the ControlSocket commands through
+ * control_command().
  * The exact reply texts of the contract are checked here; the e2e test
  * t/e2e/ratelimit.sh checks them again through Postfix.
  */
@@ -18,74 +19,14 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "fake_mseam.h"
 #include "mconf.h"
 #include "milter.h"
 #include "mseam.h"
 #include "suspend.h"
 #include "util.h"
 
-static struct {
-	const char *login;
-	char rcode[8], xcode[16], text[2048];
-	char quarantined[512];
-	void *priv;
-} mta;
-
-static char *
-fake_getsymval(SMFICTX *ctx, char *name)
-{
-	(void)ctx;
-	if (strcmp(name, "{auth_authen}") == 0)
-		return (char *)mta.login;
-	if (strcmp(name, "{auth_type}") == 0)
-		return mta.login != NULL ? "PLAIN" : NULL;
-	if (strcmp(name, "i") == 0)
-		return "4RLQID";
-	return NULL;
-}
-
-static int
-fake_setreply(SMFICTX *ctx, char *rcode, char *xcode, char *text)
-{
-	(void)ctx;
-	pc_strlcpy(mta.rcode, rcode, sizeof(mta.rcode));
-	pc_strlcpy(mta.xcode, xcode, sizeof(mta.xcode));
-	pc_strlcpy(mta.text, text, sizeof(mta.text));
-	return MI_SUCCESS;
-}
-
-static int
-fake_setpriv(SMFICTX *ctx, void *priv)
-{
-	(void)ctx;
-	mta.priv = priv;
-	return MI_SUCCESS;
-}
-
-static void *
-fake_getpriv(SMFICTX *ctx)
-{
-	(void)ctx;
-	return mta.priv;
-}
-
-static int
-fake_quarantine(SMFICTX *ctx, char *reason)
-{
-	(void)ctx;
-	pc_strlcpy(mta.quarantined, reason, sizeof(mta.quarantined));
-	return MI_SUCCESS;
-}
-
-static const struct mseam fake = {
-	.getsymval = fake_getsymval,
-	.setreply = fake_setreply,
-	.setpriv = fake_setpriv,
-	.getpriv = fake_getpriv,
-	.quarantine = fake_quarantine,
-};
-
-static SMFICTX *const ctx = (SMFICTX *)&mta;
+static SMFICTX *const ctx = FAKE_CTX;
 
 static void
 install_conf(const char *text)
@@ -117,8 +58,12 @@ session(const char *ip, const char *login, int nrcpt, int *accepted)
 	sfsistat r;
 	int i, ok = 0;
 
-	memset(&mta, 0, sizeof(mta));
-	mta.login = login;
+	fake_mta_reset();
+	fake_mta_macro("i", "4RLQID");
+	if (login != NULL) {
+		fake_mta_macro("{auth_authen}", login);
+		fake_mta_macro("{auth_type}", "PLAIN");
+	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(40000);
@@ -365,6 +310,6 @@ main(void)
 		cmocka_unit_test(test_control_commands),
 	};
 
-	mseam = &fake;
+	mseam = &fake_mseam;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
