@@ -8,11 +8,11 @@ packages=(
 	# build
 	build-essential autoconf automake libtool pkg-config m4
 	libmilter-dev libsasl2-dev libssl-dev libspf2-dev libsqlite3-dev
-	libcmocka-dev
+	libcmocka-dev libhiredis-dev
 	# run and demo: Postfix with Cyrus SASL (sasldb)
 	postfix sasl2-bin libsasl2-modules openssl
-	# tests
-	swaks miltertest python3 procps iproute2
+	# tests (redis-server: RateLimitBackend redis:// shared by two milters)
+	swaks miltertest python3 procps iproute2 redis-server
 	# firewall rules tests (network namespaces)
 	nftables iptables ipset
 	# portcullisd: HTTP server, JSON, DNS checks, curl and browser tests

@@ -180,9 +180,6 @@ parse_value(const struct pc_cfkey *k, void *obj, const char *value,
 		    err, errlen);
 	case PC_CF_CUSTOM:
 		return k->parse(obj, value, err, errlen);
-	case PC_CF_UNSUPPORTED:
-		return pc_err(err, errlen, "not implemented in this version of "
-		    "portcullis; remove the line");
 	}
 	return pc_err(err, errlen, "internal error: bad key type");
 }

@@ -25,8 +25,7 @@ enum pc_cftype {
 	PC_CF_ENUM,		/* int: index into choices */
 	PC_CF_NETLIST,		/* struct pc_netlist; repeatable, comma lists */
 	PC_CF_STRLIST,		/* struct pc_strlist; repeatable, comma lists */
-	PC_CF_CUSTOM,		/* parse() fills the object; repeatable */
-	PC_CF_UNSUPPORTED	/* a contract key this build does not implement */
+	PC_CF_CUSTOM		/* parse() fills the object; repeatable */
 };
 
 struct pc_strlist {

@@ -8,6 +8,12 @@
  * The socket is created mode 0600 (root, or the User the milter runs
  * as): whoever can write to it controls the limits.  One client at a
  * time, with a 5-second timeout, on a thread of its own.
+ *
+ * With RateLimitBackend redis the commands act on the shared state, so
+ * a reset or resume on one node holds on all.  When Redis does not
+ * answer, reset/suspend/resume still act on this node and then answer
+ * ERR saying so (the administrator should try again); usage shows this
+ * node's own counters and says that it does.
  */
 #include "control.h"
 
@@ -30,6 +36,8 @@
 #include "mconf.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "rlredis.h"
+#include "rlstore.h"
 #include "sender.h"
 #include "state.h"
 #include "suspend.h"
@@ -65,7 +73,6 @@ usage(struct mconf *c, const char *account, struct dstr *out)
 	struct acct_limits al;
 	char reason[256], lim[64], when[64];
 	time_t since;
-	uint64_t now = rl_now();
 	int k;
 
 	limits_for(c, account, &al);
@@ -90,13 +97,29 @@ usage(struct mconf *c, const char *account, struct dstr *out)
 			    rl_kind_names[k]);
 			continue;
 		}
-		rl_usage(suspend_table(), account, (enum rl_kind)k, &al.l[k],
-		    now, &u);
+		rlstore_usage(c, account, (enum rl_kind)k, &al.l[k], &u);
 		pc_rate_format(&al.rate[k], lim, sizeof(lim));
 		dstr_appendf(out, "%s used=%" PRIu64 " limit=%s refill_in=%" PRIu64
 		    "s\n", rl_kind_names[k], u.used, lim,
 		    (uint64_t)((u.refill_ns + RL_NS - 1) / RL_NS));
 	}
+	if (c->rl != NULL && c->rl->redis != NULL && rlredis_failed())
+		dstr_appendf(out, "backend %s unreachable; this node's own "
+		    "counters shown\n", rlstore_name(c));
+	else
+		dstr_appendf(out, "backend %s\n", rlstore_name(c));
+}
+
+/* 1 (and ERR in out) when the shared backend missed this change. */
+static int
+only_here(const struct mconf *c, const char *what, struct dstr *out)
+{
+	if (c->rl == NULL || c->rl->redis == NULL || !rlredis_failed())
+		return 0;
+	dstr_appendf(out, "ERR %s done on this node only: RateLimitBackend %s "
+	    "does not answer; try again when it does\n", what,
+	    rlstore_name(c));
+	return 1;
 }
 
 /* Runs one command line; the answer (ending in OK or ERR) goes to out. */
@@ -113,6 +136,7 @@ control_command(char *line, struct dstr *out)
 	if (rest != NULL)
 		rest = pc_str_trim(rest);
 	account[0] = '\0';
+	rlredis_clear_failed();
 	if (c == NULL) {
 		dstr_puts(out, "ERR no configuration loaded\n");
 		return;
@@ -138,9 +162,10 @@ control_command(char *line, struct dstr *out)
 		usage(c, account, out);
 		dstr_puts(out, "OK\n");
 	} else if (strcmp(cmd, "reset") == 0) {
-		rl_reset(suspend_table(), account);
+		rlstore_reset(c, account);
 		pc_log_info("control: counters of %s reset", account);
-		dstr_puts(out, "OK\n");
+		if (!only_here(c, "reset", out))
+			dstr_puts(out, "OK\n");
 	} else if (strcmp(cmd, "suspend") == 0) {
 		const char *why = rest != NULL && *rest != '\0' ? rest :
 		    "suspended by the administrator";
@@ -148,18 +173,20 @@ control_command(char *line, struct dstr *out)
 		if (suspend_account(c, account, why, time(NULL))) {
 			log_admin("suspend", account, why);
 			state_save_live();
-			dstr_puts(out, "OK\n");
+			if (!only_here(c, "suspend", out))
+				dstr_puts(out, "OK\n");
 		} else {
 			dstr_appendf(out, "ERR %s is already suspended\n", account);
 		}
 	} else if (strcmp(cmd, "resume") == 0) {
 		if (suspend_resume(account)) {
 			/* A fresh start: old hits would suspend it again at once. */
-			rl_reset(suspend_table(), account);
-			suspend_forget_addresses(account);
+			rlstore_reset(c, account);
+			rlstore_forget_addresses(c, account);
 			log_admin("resume", account, "resumed by the administrator");
 			state_save_live();
-			dstr_puts(out, "OK\n");
+			if (!only_here(c, "resume", out))
+				dstr_puts(out, "OK\n");
 		} else {
 			dstr_appendf(out, "ERR %s is not suspended\n", account);
 		}
@@ -302,6 +329,11 @@ control_services_start(const struct mconf *c,
 int
 control_services_run(char *err, size_t errlen)
 {
+	struct mconf *c = mconf_acquire();
+
+	/* After daemonizing: whether the shared backend answers, in the log. */
+	rlstore_probe(c);
+	mconf_release(c);
 	if (listen_fd >= 0 && pc_serve_start(listen_fd, 5, serve_one) < 0)
 		return pc_err(err, errlen, "ControlSocket: cannot start a thread");
 	if (with_state && state_start_timer(STATE_SAVE_INTERVAL) < 0)

@@ -37,11 +37,11 @@ const struct pc_cfkey mconf_keys[] = {
 	{ "SenderMap", PC_CF_STRING, NULL, OFF(sender_map_path), NULL, 0, 0, NULL, NULL },
 	{ "CheckHeaderFrom", PC_CF_BOOL, "yes", OFF(check_header_from), NULL, 0, 0, NULL, NULL },
 	{ "OnInternalError", PC_CF_ENUM, "tempfail", OFF(on_error), onerr_names, 0, 0, NULL, NULL },
-	/* In the contract, not in this version yet. */
+	/* Rate limits and the stolen-account response: parsed in rlconf.c. */
 	{ "RateLimit", PC_CF_CUSTOM, NULL, 0, NULL, 0, 0, limits_parse_ratelimit, limits_free },
 	{ "RateLimitMap", PC_CF_CUSTOM, NULL, 0, NULL, 0, 0, limits_parse_map, NULL },
 	{ "RateLimitAction", PC_CF_CUSTOM, "tempfail", 0, NULL, 0, 0, limits_parse_action, NULL },
-	{ "RateLimitBackend", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
+	{ "RateLimitBackend", PC_CF_CUSTOM, "memory", 0, NULL, 0, 0, limits_parse_backend, NULL },
 	{ "SuspendAfter", PC_CF_CUSTOM, "0", 0, NULL, 0, 0, limits_parse_suspend, NULL },
 	{ "DistinctAddressLimit", PC_CF_CUSTOM, "0", 0, NULL, 0, 0, limits_parse_distinct, NULL },
 	{ "NotifyCommand", PC_CF_CUSTOM, NULL, 0, NULL, 0, 0, limits_parse_notify, NULL },

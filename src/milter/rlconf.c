@@ -6,6 +6,7 @@
  * 1000/1d"); a kind the file does not name keeps its built-in default,
  * and "0" turns a kind off.  A RateLimitMap entry replaces the limits of
  * the kinds it names and keeps the others, or says "unlimited".
+ * RateLimitBackend says where the counters live (rlstore.c).
  */
 #include "rlconf.h"
 
@@ -16,6 +17,7 @@
 #include <strings.h>
 
 #include "mconf.h"
+#include "rlredis.h"
 #include "util.h"
 
 static const char *const action_names[] = {
@@ -223,6 +225,26 @@ limits_parse_state(void *obj, const char *v, char *err, size_t errlen)
 	return set_string(&rlc(obj)->state_file, v, 1);
 }
 
+/* memory, or redis://HOST:PORT/DB (rlredis.c checks the URL). */
+int
+limits_parse_backend(void *obj, const char *v, char *err, size_t errlen)
+{
+	struct rl_conf *r = rlc(obj);
+	struct rlredis_target t;
+
+	if (strcasecmp(v, "memory") == 0) {
+		free(r->redis);
+		r->redis = NULL;
+		return 0;
+	}
+	if (rlredis_parse_url(v, &t, err, errlen) < 0)
+		return -1;
+	if (r->redis == NULL)
+		r->redis = xmalloc(sizeof(*r->redis));
+	*r->redis = t;
+	return 0;
+}
+
 void
 limits_free(void *obj)
 {
@@ -238,6 +260,7 @@ limits_free(void *obj)
 	free(r->metrics_listen);
 	free(r->control_socket);
 	free(r->state_file);
+	free(r->redis);
 	free(r);
 	c->rl = NULL;
 }

@@ -2,7 +2,7 @@
  * rlconf.h - the rate-limit and stolen-account settings of the milter
  * configuration (RateLimit, RateLimitMap, RateLimitAction, SuspendAfter,
  * DistinctAddressLimit, NotifyCommand, MetricsListen, ControlSocket,
- * StateFile) and the policy question "which limits apply to this
+ * StateFile, RateLimitBackend) and the policy question "which limits apply to this
  * account?".  The keys' parse functions live here so mconf.c only lists
  * them; everything they fill hangs off struct mconf's rl pointer.
  */
@@ -17,6 +17,7 @@
 #include "ratelimit.h"
 
 struct mconf;
+struct rlredis_target;
 
 enum rl_action { RLA_TEMPFAIL, RLA_REJECT, RLA_QUARANTINE, RLA_LOG };
 
@@ -36,6 +37,7 @@ struct rl_conf {
 	char *metrics_listen;
 	char *control_socket;	/* NULL: none */
 	char *state_file;	/* NULL: none */
+	struct rlredis_target *redis;	/* RateLimitBackend; NULL: memory */
 };
 
 /* What applies to one account. */
@@ -58,6 +60,7 @@ int limits_parse_notify(void *obj, const char *v, char *err, size_t errlen);
 int limits_parse_metrics(void *obj, const char *v, char *err, size_t errlen);
 int limits_parse_control(void *obj, const char *v, char *err, size_t errlen);
 int limits_parse_state(void *obj, const char *v, char *err, size_t errlen);
+int limits_parse_backend(void *obj, const char *v, char *err, size_t errlen);
 void limits_free(void *obj);
 
 /* After parsing: defaults, the map file, cross-key checks. */

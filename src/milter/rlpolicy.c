@@ -10,6 +10,10 @@
  * A hit counts towards SuspendAfter; DistinctAddressLimit is checked at
  * MAIL FROM.  Under RateLimitAction log nothing is refused or suspended:
  * the origin line says what would have happened.
+ *
+ * Every count goes through rlstore.c, so with RateLimitBackend redis
+ * the messages, recipients, bytes, hits and client addresses of an
+ * account are counted across all nodes, and its suspension too.
  */
 #include "rlpolicy.h"
 
@@ -24,6 +28,7 @@
 #include "notify.h"
 #include "origin_log.h"
 #include "ratelimit.h"
+#include "rlstore.h"
 #include "suspend.h"
 
 void
@@ -79,16 +84,14 @@ do_suspend(struct session *s, const char *key, const char *why,
  */
 static int
 hit(struct session *s, const char *key, const struct acct_limits *al,
-    int kind, uint64_t retry_ns, uint64_t now, struct rl_reply *r)
+    int kind, uint64_t retry_ns, struct rl_reply *r)
 {
 	const struct rl_conf *rc = s->conf->rl;
-	struct rl_table *t = suspend_table();
 	struct rl_limit hl;
 	struct pc_rate hr = rc->suspend_after;
-	struct rl_usage u;
 	char lim[64], why[160];
 	uint64_t secs = (uint64_t)((retry_ns + RL_NS - 1) / RL_NS);
-	int first, suspend = 0;
+	int first, over, suspend = 0;
 
 	metrics_hit(kind);
 	if (secs == 0)
@@ -101,10 +104,8 @@ hit(struct session *s, const char *key, const struct acct_limits *al,
 		hr.seconds = al->rate[kind].seconds;
 	}
 	rl_limit_set(&hl, &hr);
-	first = !rl_usage(t, key, RL_HITS, &hl, now, &u) || u.used == 0;
-	rl_charge(t, key, RL_HITS, &hl, 1, now, RL_FORCE, NULL, NULL);
-	if (rc->suspend_after.count != 0 &&
-	    !rl_charge(t, key, RL_HITS, &hl, 1, now, RL_CHECK, NULL, NULL))
+	over = rlstore_hit(s->conf, key, &hl, &first);
+	if (rc->suspend_after.count != 0 && over)
 		suspend = 1;
 	if (first && !suspend && rc->action != RLA_LOG)
 		notify_run(rc->notify, "limit", key, why, s->ip);
@@ -143,8 +144,8 @@ hit(struct session *s, const char *key, const struct acct_limits *al,
 int
 ratelimit_mail(struct session *s, struct rl_reply *r)
 {
+	static const struct rl_limit no_limit;	/* only the flags wanted */
 	const struct rl_conf *rc = s->conf->rl;
-	struct rl_table *t = suspend_table();
 	struct acct_limits al;
 	char key[ACCOUNT_MAX + 2];
 	uint64_t now = rl_now(), retry = 0;
@@ -158,12 +159,10 @@ ratelimit_mail(struct session *s, struct rl_reply *r)
 	if (key[0] == '\0' || rc == NULL)
 		return 0;
 	limits_for(s->conf, key, &al);
-	/* One lock: the message check also brings the account's flags. */
-	if (!al.unlimited && !rl_charge(t, key, RL_MESSAGES, &al.l[RL_MESSAGES],
-	    1, now, RL_CHECK, &retry, &flags))
+	/* One lock or one round trip: the message check brings the flags. */
+	if (!rlstore_charge(s->conf, key, RL_MESSAGES, al.unlimited ?
+	    &no_limit : &al.l[RL_MESSAGES], 1, RL_CHECK, &retry, &flags))
 		rv = 1;
-	else if (al.unlimited || al.l[RL_MESSAGES].count == 0)
-		flags = rl_flags(t, key);
 	if (flags & RL_F_SUSPENDED) {
 		snprintf(r->reason, sizeof(r->reason), "account suspended");
 		rv = suspended_reply(key, r);
@@ -174,9 +173,9 @@ ratelimit_mail(struct session *s, struct rl_reply *r)
 		unsigned n;
 
 		rl_limit_set(&dl, &rc->distinct);
-		n = suspend_seen_from(key, &s->addr, dl.window_ns,
+		n = rlstore_seen_from(s->conf, key, &s->addr, dl.window_ns,
 		    (unsigned)(rc->distinct.count > 100000 ? 100000 :
-		    rc->distinct.count), now);
+		    rc->distinct.count));
 		if (n > rc->distinct.count) {
 			char lim[64], why[160];
 
@@ -192,12 +191,12 @@ ratelimit_mail(struct session *s, struct rl_reply *r)
 		goto out;
 	}
 	if (rv == 1) {
-		rv = hit(s, key, &al, RL_MESSAGES, retry, now, r);
+		rv = hit(s, key, &al, RL_MESSAGES, retry, r);
 		goto out;
 	}
-	if (!rl_charge(t, key, RL_BYTES, &al.l[RL_BYTES], 1, now, RL_CHECK,
-	    &retry, NULL))
-		rv = hit(s, key, &al, RL_BYTES, retry, now, r);
+	if (!rlstore_charge(s->conf, key, RL_BYTES, &al.l[RL_BYTES], 1,
+	    RL_CHECK, &retry, NULL))
+		rv = hit(s, key, &al, RL_BYTES, retry, r);
 out:
 	metrics_decision_ns(rl_now() - now);
 	return rv;
@@ -216,9 +215,9 @@ ratelimit_rcpt(struct session *s, struct rl_reply *r)
 	if (key[0] == '\0' || s->conf->rl == NULL)
 		return 0;
 	limits_for(s->conf, key, &al);
-	if (!al.unlimited && !rl_charge(suspend_table(), key, RL_RECIPIENTS,
-	    &al.l[RL_RECIPIENTS], 1, now, RL_TAKE, &retry, NULL))
-		rv = hit(s, key, &al, RL_RECIPIENTS, retry, now, r);
+	if (!al.unlimited && !rlstore_charge(s->conf, key, RL_RECIPIENTS,
+	    &al.l[RL_RECIPIENTS], 1, RL_TAKE, &retry, NULL))
+		rv = hit(s, key, &al, RL_RECIPIENTS, retry, r);
 	metrics_decision_ns(rl_now() - now);
 	return rv;
 }
@@ -228,7 +227,6 @@ ratelimit_eom(struct session *s)
 {
 	struct acct_limits al;
 	char key[ACCOUNT_MAX + 2];
-	uint64_t now = rl_now();
 
 	ratelimit_key(s, key, sizeof(key));
 	if (key[0] == '\0' || s->conf->rl == NULL)
@@ -236,9 +234,9 @@ ratelimit_eom(struct session *s)
 	limits_for(s->conf, key, &al);
 	if (al.unlimited)
 		return;
-	rl_charge(suspend_table(), key, RL_MESSAGES, &al.l[RL_MESSAGES], 1,
-	    now, RL_FORCE, NULL, NULL);
+	rlstore_charge(s->conf, key, RL_MESSAGES, &al.l[RL_MESSAGES], 1,
+	    RL_FORCE, NULL, NULL);
 	if (s->size > 0)
-		rl_charge(suspend_table(), key, RL_BYTES, &al.l[RL_BYTES],
-		    s->size, now, RL_FORCE, NULL, NULL);
+		rlstore_charge(s->conf, key, RL_BYTES, &al.l[RL_BYTES], s->size,
+		    RL_FORCE, NULL, NULL);
 }

@@ -2,13 +2,16 @@
  * suspend.c - suspended accounts and the addresses accounts log in from.
  *
  * The hot path asks "is this account suspended?" through the limiter's
- * per-account flag (one shard lock, taken anyway for the message check).
- * The details (reason, since) are needed only by portcullisctl and
- * StateFile, so they sit in a small list behind one mutex.
+ * per-account flag (one shard lock, taken anyway for the message check),
+ * or with RateLimitBackend redis in the same script call that checks the
+ * message limit.  The details (reason, since) are needed only by
+ * portcullisctl and StateFile, so they sit in a small list behind one
+ * mutex; with redis that list is the local mirror (see suspend.h).
  *
  * DistinctAddressLimit keeps, per account, at most limit + 1 recent
  * addresses with the time each was last seen, in a sharded table of its
- * own; it is consulted only when the key is set.
+ * own; it is consulted only when the key is set.  With redis the shared
+ * count comes from rlstore.c and this table is the fallback.
  */
 #include "suspend.h"
 
@@ -23,6 +26,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "ratelimit.h"
+#include "rlredis.h"
 #include "util.h"
 
 #define REASON_MAX 256
@@ -61,10 +65,12 @@ suspend_table(void)
 	return table;
 }
 
-int
-suspend_is(const char *account)
+/* The live configuration's Redis, or NULL; *c to release after. */
+static const struct rlredis_target *
+live_redis(struct mconf **c)
 {
-	return (rl_flags(suspend_table(), account) & RL_F_SUSPENDED) != 0;
+	*c = mconf_acquire();
+	return *c != NULL && (*c)->rl != NULL ? (*c)->rl->redis : NULL;
 }
 
 static ssize_t
@@ -78,9 +84,9 @@ find_susp(const char *account)
 	return -1;
 }
 
-int
-suspend_account(const struct mconf *c, const char *account,
-    const char *reason, time_t since)
+/* Adds to this process's list and flags the limiter; 1 when new. */
+static int
+local_add(const char *account, const char *reason, time_t since)
 {
 	int fresh = 0;
 
@@ -97,32 +103,12 @@ suspend_account(const struct mconf *c, const char *account,
 	}
 	pthread_mutex_unlock(&susp_lock);
 	rl_set_suspended(suspend_table(), account, 1);
-	if (fresh) {
-		metrics_suspension();
-		if (c != NULL && c->rl != NULL)
-			notify_run(c->rl->notify, "suspend", account, reason, NULL);
-	}
 	return fresh;
 }
 
-void
-suspend_restore(const char *account, const char *reason, time_t since)
-{
-	pthread_mutex_lock(&susp_lock);
-	if (find_susp(account) < 0) {
-		susp = xrealloc(susp, (nsusp + 1) * sizeof(*susp));
-		susp[nsusp].account = xstrdup(account);
-		pc_str_lower(susp[nsusp].account);
-		pc_strlcpy(susp[nsusp].reason, reason, sizeof(susp[nsusp].reason));
-		susp[nsusp].since = since;
-		nsusp++;
-	}
-	pthread_mutex_unlock(&susp_lock);
-	rl_set_suspended(suspend_table(), account, 1);
-}
-
-int
-suspend_resume(const char *account)
+/* Removes from this process's list and flag; 1 when it was there. */
+static int
+local_remove(const char *account)
 {
 	ssize_t i;
 	int had;
@@ -139,11 +125,100 @@ suspend_resume(const char *account)
 	return had;
 }
 
+static int
+local_is(const char *account)
+{
+	return (rl_flags(suspend_table(), account) & RL_F_SUSPENDED) != 0;
+}
+
+void
+suspend_mirror(const char *account, int on, const char *reason, time_t since)
+{
+	if (on == local_is(account))
+		return;
+	if (on)
+		local_add(account, reason, since);
+	else
+		local_remove(account);
+}
+
+int
+suspend_is(const char *account)
+{
+	struct mconf *c;
+	const struct rlredis_target *t = live_redis(&c);
+	char reason[REASON_MAX], err[512];
+	time_t since = 0;
+	int yes;
+
+	if (t != NULL && rlredis_suspended(t, account, &yes, reason,
+	    sizeof(reason), &since, err, sizeof(err)) == 0) {
+		suspend_mirror(account, yes, reason, since);
+		mconf_release(c);
+		return yes;
+	}
+	mconf_release(c);
+	return local_is(account);
+}
+
+int
+suspend_account(const struct mconf *c, const char *account,
+    const char *reason, time_t since)
+{
+	const struct rlredis_target *t = c != NULL && c->rl != NULL ?
+	    c->rl->redis : NULL;
+	char err[512];
+	int fresh = local_add(account, reason, since), shared;
+
+	/* Redis says whether it is new cluster-wide: one node notifies. */
+	if (t != NULL && rlredis_suspend(t, account, reason, since, &shared,
+	    err, sizeof(err)) == 0)
+		fresh = shared;
+	if (fresh) {
+		metrics_suspension();
+		if (c != NULL && c->rl != NULL)
+			notify_run(c->rl->notify, "suspend", account, reason, NULL);
+	}
+	return fresh;
+}
+
+void
+suspend_restore(const char *account, const char *reason, time_t since)
+{
+	local_add(account, reason, since);
+}
+
+int
+suspend_resume(const char *account)
+{
+	struct mconf *c;
+	const struct rlredis_target *t = live_redis(&c);
+	char err[512];
+	int had = local_remove(account), shared;
+
+	if (t != NULL && rlredis_resume(t, account, &shared, err,
+	    sizeof(err)) == 0)
+		had = shared;
+	mconf_release(c);
+	return had;
+}
+
 int
 suspend_info(const char *account, char *reason, size_t rlen, time_t *since)
 {
+	struct mconf *c;
+	const struct rlredis_target *t = live_redis(&c);
+	char err[512];
 	ssize_t i;
+	int yes;
 
+	if (t != NULL && rlredis_suspended(t, account, &yes, reason, rlen,
+	    since, err, sizeof(err)) == 0) {
+		suspend_mirror(account, yes, reason, *since);
+		mconf_release(c);
+		return yes;
+	}
+	mconf_release(c);
 	pthread_mutex_lock(&susp_lock);
 	if ((i = find_susp(account)) >= 0) {
 		pc_strlcpy(reason, susp[i].reason, rlen);
@@ -168,8 +243,16 @@ suspend_foreach(void (*fn)(const char *, const char *, time_t, void *),
 size_t
 suspend_count(void)
 {
+	struct mconf *c;
+	const struct rlredis_target *t = live_redis(&c);
+	char err[512];
 	size_t n;
 
+	if (t != NULL && rlredis_suspended_count(t, &n, err, sizeof(err)) == 0) {
+		mconf_release(c);
+		return n;
+	}
+	mconf_release(c);
 	pthread_mutex_lock(&susp_lock);
 	n = nsusp;
 	pthread_mutex_unlock(&susp_lock);

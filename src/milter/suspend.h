@@ -3,6 +3,15 @@
  * suspended them, when and why), the client addresses an account was
  * seen from (DistinctAddressLimit), and the one place a suspension is
  * made: flag in the limiter, log line, metrics, NotifyCommand.
+ *
+ * With RateLimitBackend redis the suspensions live in Redis, shared by
+ * every node: suspend_account(), suspend_is(), suspend_info(),
+ * suspend_resume() and suspend_count() ask it (those without a
+ * configuration argument use the live one), and this process keeps a
+ * mirror of the suspensions it has seen, used only while Redis cannot
+ * answer.  suspend_restore() and suspend_foreach() are StateFile's and
+ * only ever touch that local copy: a node coming back must not undo, in
+ * Redis, a resume made on another node while it was away.
  */
 #ifndef PC_SUSPEND_H
 #define PC_SUSPEND_H
@@ -30,7 +39,10 @@ int suspend_account(const struct mconf *c, const char *account,
     const char *reason, time_t since);
 /* Restores a suspension from StateFile: no log, no notification. */
 void suspend_restore(const char *account, const char *reason, time_t since);
-/* Forgets the addresses an account was seen from. */
+/* Brings the local mirror in line with what Redis said (rlstore.c). */
+void suspend_mirror(const char *account, int on, const char *reason,
+    time_t since);
+/* Forgets the addresses this process saw an account use. */
 void suspend_forget_addresses(const char *account);
 /* 1 when the account was suspended. */
 int suspend_resume(const char *account);

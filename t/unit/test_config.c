@@ -54,7 +54,6 @@ static const struct pc_cfkey keys[] = {
 	{ "Nets", PC_CF_NETLIST, NULL, OFF(nets), NULL, 0, 0, NULL, NULL },
 	{ "Words", PC_CF_STRLIST, NULL, OFF(words), NULL, 0, 0, NULL, NULL },
 	{ "Custom", PC_CF_CUSTOM, NULL, 0, NULL, 0, 0, parse_custom, NULL },
-	{ "Later", PC_CF_UNSUPPORTED, NULL, 0, NULL, 0, 0, NULL, NULL },
 };
 
 static char *
@@ -109,7 +108,6 @@ static const struct {
 	{ "Nets 10.0.0.0/8, bogus\n", 0, ":1: Nets: " },
 	{ "Words a,,b\n", 0, "empty item in list" },
 	{ "Custom bad\n", 0, ":1: Custom: custom says no" },
-	{ "Later x\n", 0, ":1: Later: not implemented in this version" },
 	{ "Name\n", 0, ":1: Name: missing value" },
 	{ "Name   # only a comment\n", 0, ":1: Name: missing value" },
 	{ "Na-me x\n", 0, "is not a key name" },
