@@ -55,8 +55,7 @@ reply_out(struct http_req *r, struct regsvc_out *o, const char *account)
 	char why[256], num[16];
 
 	if (o->error[0] != '\0') {
-		json_t *v = json_pack("{s:s, s:s}", "error", o->error,
-		    "detail", o->detail);
+		json_t *v = http_error_body(o->error, o->detail);
 
 		if (o->checks != NULL)
 			json_object_set(v, "checks", o->checks);

@@ -24,6 +24,70 @@ const struct api_field api_feedback_fields[] = {
 };
 const size_t api_feedback_nfields = PC_ARRAY_LEN(api_feedback_fields);
 
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;	/* no overlong forms */
+		if (c == 0xED)
+			hi = 0x9F;	/* no surrogates */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		if (c == 0xF4)
+			hi = 0x8F;	/* nothing above U+10FFFF */
+	} else
+		return 0;
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	return len;
+}
+
+size_t
+api_utf8_cut(char *dst, size_t dstlen, const char *src, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t n = strlen(src), o = 0, k;
+
+	if (dstlen == 0)
+		return 0;
+	if (max > dstlen - 1)
+		max = dstlen - 1;
+	while (n > 0) {
+		k = utf8_seq(p, n);
+		if (k == 0) {		/* not UTF-8: one byte becomes '?' */
+			if (o + 1 > max)
+				break;
+			dst[o++] = '?';
+			p++;
+			n--;
+			continue;
+		}
+		if (o + k > max)	/* never half a character */
+			break;
+		memcpy(dst + o, p, k);
+		o += k;
+		p += k;
+		n -= k;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 void
 api_free_values(char **out, size_t n)
 {
@@ -40,6 +104,7 @@ api_parse_body(const char *body, size_t len, const struct api_field *fields,
     size_t n, char **out, char *err, size_t errlen)
 {
 	json_error_t je;
+	char shown[130];
 	json_t *root, *v;
 	const char *key;
 	size_t i;
@@ -50,9 +115,12 @@ api_parse_body(const char *body, size_t len, const struct api_field *fields,
 		return pc_err(err, errlen, "the body must be a JSON object");
 	/* Duplicate keys are refused: which one wins is a parser's whim. */
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (root == NULL)
+	if (root == NULL) {
+		/* jansson quotes the client's bytes "near" the error. */
+		api_utf8_cut(shown, sizeof(shown), je.text, 120);
 		return pc_err(err, errlen, "invalid JSON at line %d column %d: "
-		    "%.120s", je.line, je.column, je.text);
+		    "%s", je.line, je.column, shown);
+	}
 	if (!json_is_object(root)) {
 		json_decref(root);
 		return pc_err(err, errlen, "the body must be a JSON object");
@@ -62,8 +130,10 @@ api_parse_body(const char *body, size_t len, const struct api_field *fields,
 			if (strcmp(key, fields[i].name) == 0)
 				break;
 		if (i == n) {
-			pc_err(err, errlen, "unknown member \"%.40s\"%s", key,
-			    strlen(key) > 40 ? "..." : "");
+			size_t kept = api_utf8_cut(shown, sizeof(shown), key, 40);
+
+			pc_err(err, errlen, "unknown member \"%s\"%s", shown,
+			    kept < strlen(key) ? "..." : "");
 			goto fail;
 		}
 		if (!json_is_string(v)) {

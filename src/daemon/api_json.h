@@ -29,5 +29,13 @@ extern const size_t api_feedback_nfields;
 int api_parse_body(const char *body, size_t len, const struct api_field *fields,
     size_t n, char **out, char *err, size_t errlen);
 void api_free_values(char **out, size_t n);
+/*
+ * Copies at most max bytes of src into dst (dstlen bytes, always
+ * terminated) as valid UTF-8: the cut falls between characters, never
+ * inside one, and a byte that starts no valid sequence becomes '?'.
+ * Client text in an error detail stays encodable as JSON that way.
+ * Returns the bytes copied.
+ */
+size_t api_utf8_cut(char *dst, size_t dstlen, const char *src, size_t max);
 
 #endif

@@ -9,6 +9,13 @@
  * milter cannot say (not running, busy past the timeout, an error), the
  * answer is a temporary refusal (503), never a pass: a registration is
  * easily retried, a port opened for a spammer is not easily closed.
+ *
+ * A suspended entry is the abuse desk's or revalidation's decision, and
+ * only an administrator's approve undoes it: its subscriber cannot
+ * delete it (409 entry_suspended), which would free the address for a
+ * fresh registration, and while an account holds a suspended entry a new
+ * registration of it waits for an administrator (202 pending) even under
+ * ApprovalMode auto.
  */
 #include "http.h"
 
@@ -88,12 +95,16 @@ milter_allows(struct http_req *r, const char *account, struct regsvc_out *o,
 	const char *contact = c->contact_address != NULL ? c->contact_address :
 	    "your provider's postmaster";
 	struct milterctl_suspension s;
+	enum milterctl_status st;
 	char err[1024];
 
 	if (c->milter_control_socket == NULL)
 		return 0;
-	switch (milterctl_account(c->milter_control_socket, account,
-	    MILTERCTL_TIMEOUT_MS, &s, err, sizeof(err))) {
+	http_slow_begin(r);
+	st = milterctl_account(c->milter_control_socket, account,
+	    MILTERCTL_TIMEOUT_MS, &s, err, sizeof(err));
+	http_slow_end(r);
+	switch (st) {
 	case MILTERCTL_NOT_SUSPENDED:
 		return 0;
 	case MILTERCTL_SUSPENDED:
@@ -124,7 +135,9 @@ run_checks(struct http_req *r, const struct check_request *q,
 {
 	struct check_outcome co;
 
-	checks_run(r->svc->conf, &r->svc->dnsops, q, &co);
+	http_slow_begin(r);
+	checks_run(r->svc->conf, r->dnsops, q, &co);
+	http_slow_end(r);
 	*json_text = json_dumps(co.results, JSON_COMPACT | JSON_SORT_KEYS);
 	o->checks = co.results;
 	if (co.result == CHECK_FAIL) {
@@ -147,8 +160,8 @@ regsvc_register(struct http_req *r, const struct regsvc_in *in,
 	const struct dconf *c = r->svc->conf;
 	struct check_request q;
 	struct reg_new n;
-	char why[512], reason[64], addr[PC_ADDR_STRLEN], *checks = NULL;
-	int manual = c->approval_mode == DCONF_APPROVAL_MANUAL;
+	char why[512], reason[128], addr[PC_ADDR_STRLEN], *checks = NULL;
+	int manual = c->approval_mode == DCONF_APPROVAL_MANUAL, held_back = 0;
 
 	memset(o, 0, sizeof(*o));
 	memset(&q, 0, sizeof(q));
@@ -186,6 +199,22 @@ regsvc_register(struct http_req *r, const struct regsvc_in *in,
 		free(checks);
 		return;
 	}
+	if (!manual) {
+		unsigned held = 0;
+
+		if (registry_account_suspended(r->svc->reg, in->account, &held,
+		    why, sizeof(why)) < 0) {
+			pc_log_err("registration: %s", why);
+			out_set(o, 500, "internal", "the registry is "
+			    "unavailable; try again later");
+			free(checks);
+			return;
+		}
+		if (held > 0) {
+			manual = 1;
+			held_back = 1;
+		}
+	}
 	memset(&n, 0, sizeof(n));
 	n.address = addr;
 	n.account = in->account;
@@ -195,7 +224,8 @@ regsvc_register(struct http_req *r, const struct regsvc_in *in,
 	n.checks = checks;
 	n.status = manual ? REG_PENDING : REG_ACTIVE;
 	snprintf(reason, sizeof(reason), "self-service registration (%s), "
-	    "checks passed", in->via);
+	    "checks passed%s", in->via, held_back ? "; pending: the account "
+	    "holds a suspended entry" : "");
 	if (registry_add(r->svc->reg, &n, in->account, reason, &o->id, why,
 	    sizeof(why)) < 0) {
 		free(checks);
@@ -210,7 +240,8 @@ regsvc_register(struct http_req *r, const struct regsvc_in *in,
 		return;
 	}
 	free(checks);
-	audit_event(r, "registered", in->account, addr, manual ?
+	audit_event(r, "registered", in->account, addr, held_back ?
+	    "pending approval (the account holds a suspended entry)" : manual ?
 	    "pending approval" : "active");
 	o->code = manual ? 202 : 201;
 }
@@ -293,6 +324,20 @@ regsvc_delete(struct http_req *r, const char *account, int64_t id,
 	memset(o, 0, sizeof(*o));
 	if (own_entry(r, account, id, &e, o) < 0)
 		return;
+	if (e.status == REG_SUSPENDED) {
+		const struct dconf *c = r->svc->conf;
+
+		out_set(o, 409, "entry_suspended", "entry %lld is suspended; a "
+		    "suspended entry cannot be deleted, only reviewed by our "
+		    "staff: contact %s", (long long)id,
+		    c->contact_address != NULL ? c->contact_address :
+		    "your provider's postmaster");
+		audit_event(r, "delete-refused", account, e.address,
+		    "the entry is suspended");
+		o->id = id;
+		reg_entry_free(&e);
+		return;
+	}
 	if (registry_change(r->svc->reg, id, REG_REVOKE, account,
 	    "deleted by the subscriber", why, sizeof(why)) < 0)
 		out_set(o, 409, "conflict", "%s", why);

@@ -3,21 +3,18 @@
  */
 #include "checks_revalidate.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "checks.h"
 #include "dns.h"
 #include "log.h"
 #include "registry.h"
+#include "spawn.h"
 #include "util.h"
 
-#define NOTIFY_WAIT_TENTHS 100
+#define NOTIFY_TIMEOUT_MS 10000
 
 struct revalidator {
 	int64_t next_pass;	/* when the next pass starts */
@@ -43,44 +40,52 @@ revalidator_free(struct revalidator *v)
 	free(v);
 }
 
+/* "NAME=value" in a fresh string. */
+static char *
+env_entry(const char *name, const char *value)
+{
+	size_t n = strlen(name) + strlen(value) + 2;
+	char *e = xmalloc(n);
+
+	snprintf(e, n, "%s=%s", name, value);
+	return e;
+}
+
+int
+checks_notify_run(const char *command, unsigned timeout_ms,
+    const char *event, int64_t id, const char *account, const char *address,
+    const char *reason, char *err, size_t errlen)
+{
+	char num[32], *env[6];
+	size_t i;
+	int rc;
+
+	snprintf(num, sizeof(num), "%lld", (long long)id);
+	/* Made before the fork: the child of a threaded process may not. */
+	env[0] = env_entry("PORTCULLIS_EVENT", event);
+	env[1] = env_entry("PORTCULLIS_ENTRY", num);
+	env[2] = env_entry("PORTCULLIS_ACCOUNT", account);
+	env[3] = env_entry("PORTCULLIS_ADDRESS", address);
+	env[4] = env_entry("PORTCULLIS_REASON", reason);
+	env[5] = NULL;
+	rc = spawn_run("NotifyCommand", command, timeout_ms,
+	    (const char *const *)env, err, errlen);
+	for (i = 0; i < 5; i++)
+		free(env[i]);
+	return rc;
+}
+
 void
 checks_notify(const struct dconf *c, const char *event, int64_t id,
     const char *account, const char *address, const char *reason)
 {
-	char num[32];
-	pid_t pid;
-	int i, status;
+	char err[1200];
 
 	if (c->notify_command == NULL)
 		return;
-	snprintf(num, sizeof(num), "%lld", (long long)id);
-	if ((pid = fork()) < 0) {
-		pc_log_err("NotifyCommand: fork: %m");
-		return;
-	}
-	if (pid == 0) {
-		setenv("PORTCULLIS_EVENT", event, 1);
-		setenv("PORTCULLIS_ENTRY", num, 1);
-		setenv("PORTCULLIS_ACCOUNT", account, 1);
-		setenv("PORTCULLIS_ADDRESS", address, 1);
-		setenv("PORTCULLIS_REASON", reason, 1);
-		execl("/bin/sh", "sh", "-c", c->notify_command, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < NOTIFY_WAIT_TENTHS; i++) {
-		struct timespec t = { 0, 100 * 1000 * 1000 };
-
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-				pc_log_warn("NotifyCommand failed (status %d)",
-				    status);
-			return;
-		}
-		nanosleep(&t, NULL);
-	}
-	pc_log_warn("NotifyCommand still running after 10 s; killed");
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
+	if (checks_notify_run(c->notify_command, NOTIFY_TIMEOUT_MS, event, id,
+	    account, address, reason, err, sizeof(err)) < 0)
+		pc_log_warn("%s", err);
 }
 
 static void

@@ -28,9 +28,14 @@ int revalidate_step(struct revalidator *v, const struct dconf *c,
 /*
  * Runs NotifyCommand (if set) with the event in the environment:
  * PORTCULLIS_EVENT, PORTCULLIS_ENTRY, PORTCULLIS_ACCOUNT,
- * PORTCULLIS_ADDRESS, PORTCULLIS_REASON.  Waits at most 10 s.
+ * PORTCULLIS_ADDRESS, PORTCULLIS_REASON.  Waits at most 10 s, then
+ * kills the command's process group; a failure is logged.
  */
 void checks_notify(const struct dconf *c, const char *event, int64_t id,
     const char *account, const char *address, const char *reason);
+/* The same with the command and time limit given; -1 with err on failure. */
+int checks_notify_run(const char *command, unsigned timeout_ms,
+    const char *event, int64_t id, const char *account, const char *address,
+    const char *reason, char *err, size_t errlen);
 
 #endif

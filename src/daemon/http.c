@@ -1,14 +1,14 @@
 /*
  * http.c - the HTTP server: listening (plain or TLS), the server thread,
  * per-request set-up (client address through TrustedProxies, path,
- * query, body), routing to api.c and pages.c, the reply helpers with the
- * security headers every response carries, and HTTP Basic login through
- * Cyrus SASL with throttling.
+ * query, body), routing to api.c and pages.c (on the event thread, or on
+ * a worker of http_pool.c for the slow routes), and the reply helpers
+ * with the security headers every response carries.  Logins are in
+ * http_login.c.
  */
 #include "http.h"
 
 #include <sys/queue.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,10 +24,10 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include "api_json.h"
 #include "dns.h"
 #include "log.h"
 #include "registry.h"
@@ -47,7 +47,11 @@ struct http_server {
 	SSL_CTX *ssl;
 	pthread_t thread;
 	int running;
-	pthread_mutex_t lock;		/* held by every request; guards conf */
+	/* Read-held by every request for its life; written by a reload. */
+	pthread_rwlock_t conf_lock;
+	/* The registry handle, throttles and sessions of svc. */
+	pthread_mutex_t state_lock;
+	struct http_pool *pool;
 	struct http_svc svc;
 };
 
@@ -92,15 +96,35 @@ tls_context(const struct dconf *c, char *err, size_t errlen)
 }
 
 static void on_request(struct evhttp_request *ev, void *arg);
+static void run_deferred(void *arg, struct http_req *r);
+static void finish_deferred(void *arg, struct http_req *r);
+static void drop_deferred(void *arg, struct http_req *r);
+static const char *reason(int code);
+
+static int
+same_resolver(const struct dconf *a, const struct dconf *b)
+{
+	if (a->resolver == NULL || b->resolver == NULL)
+		return a->resolver == b->resolver;
+	return strcmp(a->resolver, b->resolver) == 0;
+}
 
 struct http_server *
 http_listen(const struct dconf *c, char *err, size_t errlen)
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	char host[PC_ADDR_STRLEN];
+	pthread_rwlockattr_t ra;
 
+	/* Before the event base: workers wake the event thread (http_pool.c). */
 	evthread_use_pthreads();
-	pthread_mutex_init(&s->lock, NULL);
+	/* A reload waits for requests in flight, not for a stream of new ones. */
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&s->conf_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	pthread_mutex_init(&s->state_lock, NULL);
 	if ((s->base = event_base_new()) == NULL ||
 	    (s->http = evhttp_new(s->base)) == NULL) {
 		pc_err(err, errlen, "Listen: cannot start libevent");
@@ -118,7 +142,7 @@ http_listen(const struct dconf *c, char *err, size_t errlen)
 			goto fail;
 		evhttp_set_bevcb(s->http, tls_bev, s->ssl);
 	}
-	evhttp_set_max_body_size(s->http, HTTP_BODY_MAX);
+	evhttp_set_max_body_size(s->http, HTTP_BODY_WIRE_MAX);
 	evhttp_set_max_headers_size(s->http, 16 * 1024);
 	evhttp_set_timeout(s->http, HTTP_TIMEOUT);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
@@ -167,6 +191,9 @@ http_start(struct http_server *s, struct dconf *c, char *err, size_t errlen)
 	v->posts = throttle_new(4096, &(struct throttle_policy){ 10, 60,
 	    3600, 3600 });
 	v->sessions = http_sessions_new(10000);
+	if ((s->pool = http_pool_new(s->base, HTTP_WORKERS, HTTP_QUEUE_MAX, c,
+	    run_deferred, finish_deferred, s, err, errlen)) == NULL)
+		return -1;
 	{
 		/* Signals are the main thread's: it sleeps waiting for them. */
 		sigset_t all, old;
@@ -190,13 +217,16 @@ http_set_conf(struct http_server *s, struct dconf *c)
 {
 	if (s == NULL)
 		return;
-	pthread_mutex_lock(&s->lock);
+	pthread_rwlock_wrlock(&s->conf_lock);
 	if (strcmp(c->listen, s->svc.conf->listen) != 0 ||
 	    (c->tls_cert == NULL) != (s->svc.conf->tls_cert == NULL))
 		pc_log_warn("reload: Listen and TLS changes take effect at "
 		    "restart");
+	if (!same_resolver(c, s->svc.conf))
+		pc_log_warn("reload: Resolver changes reach registrations at "
+		    "restart (revalidation follows at its next pass)");
 	s->svc.conf = c;
-	pthread_mutex_unlock(&s->lock);
+	pthread_rwlock_unlock(&s->conf_lock);
 }
 
 void
@@ -207,8 +237,11 @@ http_stop(struct http_server *s)
 	if (s->running) {
 		event_base_loopbreak(s->base);
 		pthread_join(s->thread, NULL);
-		saslauth_done();
 	}
+	/* After the event loop: nothing can be sent or queued any more. */
+	http_pool_free(s->pool, drop_deferred);
+	if (s->running)
+		saslauth_done();
 	evhttp_free(s->http);
 	event_base_free(s->base);
 	if (s->ssl != NULL)
@@ -219,7 +252,8 @@ http_stop(struct http_server *s)
 	throttle_free(s->svc.login_addr);
 	throttle_free(s->svc.posts);
 	http_sessions_free(s->svc.sessions);
-	pthread_mutex_destroy(&s->lock);
+	pthread_rwlock_destroy(&s->conf_lock);
+	pthread_mutex_destroy(&s->state_lock);
 	free(s);
 }
 
@@ -264,60 +298,153 @@ client_address(struct http_req *r, const struct sockaddr *sa)
 }
 
 static void
+req_free(struct http_req *r)
+{
+	evhttp_clear_headers(r->query);
+	free(r->query);
+	free(r->path);
+	free(r->body);
+	if (r->reply_body != NULL)
+		evbuffer_free(r->reply_body);
+	free(r);
+}
+
+/* The routes that may wait: SASL logins, registrations, renewals. */
+static int
+slow_route(const struct http_req *r)
+{
+	const char *p = r->path;
+
+	if (strncmp(p, "/api/v1/registrations", 21) == 0 &&
+	    (p[21] == '\0' || p[21] == '/'))
+		return 1;
+	return r->method == EVHTTP_REQ_POST && (strcmp(p, "/login") == 0 ||
+	    strcmp(p, "/register") == 0 || strcmp(p, "/renew") == 0);
+}
+
+/* Routes r; the caller holds conf_lock (read) and state_lock. */
+static void
+dispatch(struct http_req *r)
+{
+	if (!api_handle(r) && !pages_handle(r))
+		http_error(r, 404, "not_found", "no such page");
+	if (!r->replied)
+		http_error(r, 500, "internal", "the request was not answered");
+}
+
+/* On a worker. */
+static void
+run_deferred(void *arg, struct http_req *r)
+{
+	struct http_server *s = arg;
+
+	pthread_rwlock_rdlock(&s->conf_lock);
+	pthread_mutex_lock(&s->state_lock);
+	dispatch(r);
+	pthread_mutex_unlock(&s->state_lock);
+	pthread_rwlock_unlock(&s->conf_lock);
+}
+
+/* Back on the event thread: send the staged reply. */
+static void
+finish_deferred(void *arg, struct http_req *r)
+{
+	(void)arg;
+	evhttp_send_reply(r->ev, r->reply_code, reason(r->reply_code),
+	    r->reply_body);
+	req_free(r);
+}
+
+static void
+drop_deferred(void *arg, struct http_req *r)
+{
+	(void)arg;
+	req_free(r);
+}
+
+void
+http_slow_begin(struct http_req *r)
+{
+	if (r->deferred)
+		pthread_mutex_unlock(r->state_lock);
+}
+
+void
+http_slow_end(struct http_req *r)
+{
+	if (r->deferred)
+		pthread_mutex_lock(r->state_lock);
+}
+
+static void
 on_request(struct evhttp_request *ev, void *arg)
 {
 	struct http_server *s = arg;
-	struct http_req r;
-	struct evkeyvalq query;
+	struct http_req *r = xcalloc(1, sizeof(*r));
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
 	struct evhttp_connection *con = evhttp_request_get_connection(ev);
 	struct evbuffer *in = evhttp_request_get_input_buffer(ev);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	const char *q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 
-	memset(&r, 0, sizeof(r));
-	TAILQ_INIT(&query);
-	r.ev = ev;
-	r.svc = &s->svc;
-	r.method = evhttp_request_get_command(ev);
-	r.query = &query;
-	r.tls = s->ssl != NULL;
-	pthread_mutex_lock(&s->lock);
-	client_address(&r, con != NULL ? evhttp_connection_get_addr(con) : NULL);
+	r->ev = ev;
+	r->svc = &s->svc;
+	r->method = evhttp_request_get_command(ev);
+	r->query = xcalloc(1, sizeof(*r->query));
+	TAILQ_INIT(r->query);
+	r->tls = s->ssl != NULL;
+	r->dnsops = &s->svc.dnsops;
+	r->state_lock = &s->state_lock;
+	pthread_rwlock_rdlock(&s->conf_lock);
+	client_address(r, con != NULL ? evhttp_connection_get_addr(con) : NULL);
 	{
 		size_t dn = 0;
 
-		r.path = evhttp_uridecode(path != NULL && *path != '\0' ? path :
+		r->path = evhttp_uridecode(path != NULL && *path != '\0' ? path :
 		    "/", 0, &dn);
-		if (r.path != NULL && strlen(r.path) != dn) {
-			free(r.path);	/* an encoded NUL */
-			r.path = NULL;
+		if (r->path != NULL && strlen(r->path) != dn) {
+			free(r->path);	/* an encoded NUL */
+			r->path = NULL;
 		}
 	}
-	if (q != NULL && evhttp_parse_query_str(q, &query) != 0)
-		evhttp_clear_headers(&query);	/* routes see no query */
-	r.body_len = evbuffer_get_length(in);
-	if (r.body_len > HTTP_BODY_MAX) {
-		http_error(&r, 413, "too_large", "request bodies are limited "
-		    "to 64 KiB");
+	if (q != NULL && evhttp_parse_query_str(q, r->query) != 0)
+		evhttp_clear_headers(r->query);	/* routes see no query */
+	r->body_len = evbuffer_get_length(in);
+	if (r->body_len > HTTP_BODY_MAX) {
+		http_set_header(r, "Connection", "close");
+		if (r->path != NULL && strncmp(r->path, "/api/", 5) == 0)
+			http_error(r, 413, "too_large", "request bodies are "
+			    "limited to 64 KiB");
+		else
+			http_reply(r, 413, "text/plain; charset=utf-8",
+			    "Request bodies are limited to 64 KiB\n", 37);
 		goto out;
 	}
-	r.body = xmalloc(r.body_len + 1);
-	evbuffer_remove(in, r.body, r.body_len);
-	r.body[r.body_len] = '\0';
-	if (r.path == NULL || memchr(r.body, '\0', r.body_len) != NULL) {
-		http_error(&r, 400, "bad_request", "the request is malformed");
+	r->body = xmalloc(r->body_len + 1);
+	evbuffer_remove(in, r->body, r->body_len);
+	r->body[r->body_len] = '\0';
+	if (r->path == NULL || memchr(r->body, '\0', r->body_len) != NULL) {
+		http_error(r, 400, "bad_request", "the request is malformed");
 		goto out;
 	}
-	if (!api_handle(&r) && !pages_handle(&r))
-		http_error(&r, 404, "not_found", "no such page");
+	if (slow_route(r)) {
+		if (http_pool_submit(s->pool, r) == 0) {
+			pthread_rwlock_unlock(&s->conf_lock);
+			return;		/* a worker has it now */
+		}
+		http_set_header(r, "Retry-After", "10");
+		http_error(r, 503, "busy", "too many requests are being "
+		    "checked; try again in a few seconds");
+		goto out;
+	}
+	pthread_mutex_lock(&s->state_lock);
+	dispatch(r);
+	pthread_mutex_unlock(&s->state_lock);
 out:
-	if (!r.replied)
-		http_error(&r, 500, "internal", "the request was not answered");
-	pthread_mutex_unlock(&s->lock);
-	evhttp_clear_headers(&query);
-	free(r.path);
-	free(r.body);
+	if (!r->replied)
+		http_error(r, 500, "internal", "the request was not answered");
+	pthread_rwlock_unlock(&s->conf_lock);
+	req_free(r);
 }
 
 /* ---- replies ---- */
@@ -388,6 +515,11 @@ http_reply(struct http_req *r, int code, const char *content_type,
 	b = evbuffer_new();
 	if (body != NULL && len > 0 && code != 204 && code != 304)
 		evbuffer_add(b, body, len);
+	if (r->deferred) {	/* a worker: the event thread sends it */
+		r->reply_code = code;
+		r->reply_body = b;
+		return;
+	}
 	evhttp_send_reply(r->ev, code, reason(code), b);
 	evbuffer_free(b);
 }
@@ -423,11 +555,20 @@ http_json(struct http_req *r, int code, json_t *v)
 	free(text);
 }
 
+json_t *
+http_error_body(const char *error, const char *detail)
+{
+	char d[2048];
+
+	/* Details quote client text: keep them valid UTF-8, or no JSON. */
+	api_utf8_cut(d, sizeof(d), detail != NULL ? detail : "", sizeof(d) - 1);
+	return json_pack("{s:s, s:s}", "error", error, "detail", d);
+}
+
 void
 http_error(struct http_req *r, int code, const char *error, const char *detail)
 {
-	http_json(r, code, json_pack("{s:s, s:s}", "error", error, "detail",
-	    detail != NULL ? detail : ""));
+	http_json(r, code, http_error_body(error, detail));
 }
 
 void
@@ -459,137 +600,4 @@ http_random_hex(char *buf, size_t len)
 		buf[2 * i + 1] = hex[raw[i] & 15];
 	}
 	buf[2 * n] = '\0';
-}
-
-/* ---- login ---- */
-
-void
-http_client_key(struct http_req *r, char *key, size_t len)
-{
-	struct pc_addr a = r->client;
-	char text[PC_ADDR_STRLEN];
-
-	if (a.family == AF_INET6)
-		memset(a.a + 8, 0, 8);	/* one subscriber holds a /64 */
-	pc_addr_format(&a, text, sizeof(text));
-	snprintf(key, len, "addr:%s", text);
-}
-
-int
-http_login(struct http_req *r, const char *user, const char *password,
-    int *code, unsigned *retry, char *detail, size_t dlen)
-{
-	char akey[THROTTLE_KEY_MAX], ckey[THROTTLE_KEY_MAX], why[256];
-	int64_t now = (int64_t)time(NULL);
-	unsigned w1, w2;
-	size_t i, n = strlen(user);
-	int rc;
-
-	*retry = 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)user[i] <= 0x20 || user[i] == 0x7f)
-			break;
-	if (n == 0 || n > 320 || i < n || strlen(password) > 1024) {
-		*code = 401;
-		pc_strlcpy(detail, "wrong account or password", dlen);
-		return -1;
-	}
-	snprintf(akey, sizeof(akey), "acct:%s", user);
-	pc_str_lower(akey);
-	http_client_key(r, ckey, sizeof(ckey));
-	w1 = throttle_wait(r->svc->login_acct, akey, now);
-	w2 = throttle_wait(r->svc->login_addr, ckey, now);
-	if (w1 > 0 || w2 > 0) {
-		*code = 429;
-		*retry = w1 > w2 ? w1 : w2;
-		snprintf(detail, dlen, "too many failed logins; try again in "
-		    "%u seconds", *retry);
-		return -1;
-	}
-	rc = saslauth_check(user, password, why, sizeof(why));
-	if (rc == SASLAUTH_OK) {
-		throttle_success(r->svc->login_acct, akey);
-		return 0;
-	}
-	if (rc == SASLAUTH_TEMP) {
-		pc_log_err("login: SASL could not check a password: %s", why);
-		*code = 503;
-		pc_strlcpy(detail, "the password check is unavailable; try "
-		    "again later", dlen);
-		return -1;
-	}
-	throttle_failure(r->svc->login_acct, akey, now);
-	throttle_failure(r->svc->login_addr, ckey, now);
-	{
-		struct pc_logfield f[] = {
-			{ "event", "login-failed", 1 },
-			{ "account", user, 0 },
-			{ "ip", r->client_text, 1 },
-		};
-		pc_log_event(f, PC_ARRAY_LEN(f));
-	}
-	*code = 401;
-	pc_strlcpy(detail, "wrong account or password", dlen);
-	return -1;
-}
-
-int
-http_auth_basic(struct http_req *r, char *acct, size_t len)
-{
-	const char *h = http_header(r, "Authorization");
-	unsigned char dec[1100];
-	char detail[200], num[16], *colon;
-	unsigned retry;
-	size_t n, pad = 0;
-	int dl, code;
-
-	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0) {
-		http_set_header(r, "WWW-Authenticate",
-		    "Basic realm=\"portcullis\", charset=\"UTF-8\"");
-		http_error(r, 401, "unauthorized", "log in with your mail "
-		    "account (HTTP Basic)");
-		return -1;
-	}
-	h += 6;
-	while (*h == ' ')
-		h++;
-	n = strlen(h);
-	if (n == 0 || n % 4 != 0 || n > 1400)
-		goto bad;
-	if (h[n - 1] == '=')
-		pad = h[n - 2] == '=' ? 2 : 1;
-	dl = EVP_DecodeBlock(dec, (const unsigned char *)h, (int)n);
-	if (dl < 0 || (size_t)dl < pad)
-		goto bad;
-	dl -= (int)pad;
-	dec[dl] = '\0';
-	if (memchr(dec, '\0', (size_t)dl) != NULL ||
-	    (colon = strchr((char *)dec, ':')) == NULL)
-		goto bad;
-	*colon = '\0';
-	if (http_login(r, (char *)dec, colon + 1, &code, &retry, detail,
-	    sizeof(detail)) == 0) {
-		pc_strlcpy(acct, (char *)dec, len);
-		pc_str_lower(acct);
-		OPENSSL_cleanse(dec, sizeof(dec));
-		return 0;
-	}
-	OPENSSL_cleanse(dec, sizeof(dec));
-	if (code == 429) {
-		snprintf(num, sizeof(num), "%u", retry);
-		http_set_header(r, "Retry-After", num);
-		http_error(r, 429, "too_many_attempts", detail);
-		return -1;
-	}
-	if (code == 401)
-		http_set_header(r, "WWW-Authenticate",
-		    "Basic realm=\"portcullis\", charset=\"UTF-8\"");
-	http_error(r, code, code == 401 ? "unauthorized" : "unavailable",
-	    detail);
-	return -1;
-bad:
-	http_set_header(r, "WWW-Authenticate",
-	    "Basic realm=\"portcullis\", charset=\"UTF-8\"");
-	http_error(r, 401, "unauthorized", "malformed Authorization header");
-	return -1;
 }

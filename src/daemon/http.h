@@ -2,11 +2,16 @@
  * http.h - portcullisd's HTTP server (libevent evhttp, HTTPS through
  * bufferevent_openssl): the sign-up pages and the JSON API.
  *
- * The server runs in a thread of its own with its own registry handle
- * (SQLite serialises it with the scheduler's), its own resolver and its
- * own throttles and sessions, none of which any other thread touches.
- * The configuration is the one thing shared: the main thread swaps it
- * with http_set_conf() on reload, under a lock every request holds.
+ * The server's event thread answers the quick requests itself and hands
+ * those that may wait (a password check, a registration's DNS checks,
+ * the milter's ControlSocket) to a few worker threads (http_pool.c), so
+ * one slow registration never stalls the pages or other clients.  The
+ * server has its own registry handle (SQLite serialises it with the
+ * scheduler's), throttles and sessions, shared by its threads under a
+ * state lock that handlers release around the slow calls; each worker
+ * has its own resolver.  The configuration is read-locked by every
+ * request for its whole life: the main thread swaps it with
+ * http_set_conf() on reload, which waits for requests in flight.
  *
  * Start-up is two steps so that a privileged port and root-only key
  * files work: http_listen() before dropping privileges, http_start()
@@ -18,16 +23,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pthread.h>
+
 #include <jansson.h>
 
 #include "checks.h"
 #include "dconf.h"
 #include "netaddr.h"
 
-/* Request bodies above this are refused with 413. */
+/* Request bodies above this are refused with 413 and a JSON body. */
 #define HTTP_BODY_MAX (64 * 1024)
+/*
+ * libevent's own limit, which it enforces before any callback of ours
+ * with its own HTML 413 (libevent 2.1 has no hook to replace that body):
+ * set above HTTP_BODY_MAX so that an oversized body up to this size
+ * gets the API's JSON error, while memory per request stays bounded.
+ */
+#define HTTP_BODY_WIRE_MAX (256 * 1024)
 /* Seconds a client has to send its request. */
 #define HTTP_TIMEOUT 20
+/* Worker threads for slow requests, and how many may wait for one. */
+#define HTTP_WORKERS 4
+#define HTTP_QUEUE_MAX 256
 
 struct http_server;
 
@@ -72,7 +89,42 @@ struct http_req {
 	size_t body_len;
 	int tls;
 	int replied;
+	struct check_dns *dnsops;	/* this thread's resolver */
+	/* Handled by a worker: the reply is staged, the event thread sends it. */
+	int deferred;
+	pthread_mutex_t *state_lock;	/* held while a handler runs */
+	int reply_code;
+	struct evbuffer *reply_body;
 };
+
+/*
+ * Around a call that may take seconds and touches none of the shared
+ * state (registry, throttles, sessions): lets other requests at it.
+ * Nothing read from that state before may be trusted after, except
+ * copies.  No-ops on the event thread.
+ */
+void http_slow_begin(struct http_req *r);
+void http_slow_end(struct http_req *r);
+
+/* The worker pool (http_pool.c). */
+struct event_base;
+struct http_pool;
+typedef void (*http_pool_fn)(void *arg, struct http_req *r);
+/*
+ * nworkers threads, each with a resolver per c's Resolver.  run is
+ * called on a worker (with r->dnsops its resolver), then finish on the
+ * event thread.
+ */
+struct http_pool *http_pool_new(struct event_base *base, unsigned nworkers,
+    unsigned max_queue, const struct dconf *c, http_pool_fn run,
+    http_pool_fn finish, void *arg, char *err, size_t errlen);
+/* Queues r (setting r->deferred); -1 when the queue is full. */
+int http_pool_submit(struct http_pool *p, struct http_req *r);
+/*
+ * Stops and joins the workers (after the event loop has stopped), then
+ * hands each request never finished to drop.
+ */
+void http_pool_free(struct http_pool *p, http_pool_fn drop);
 
 const char *http_header(struct http_req *r, const char *name);
 void http_set_header(struct http_req *r, const char *name, const char *value);
@@ -81,7 +133,8 @@ void http_reply(struct http_req *r, int code, const char *content_type,
     const char *body, size_t len);
 /* Sends v (reference stolen) as JSON; API replies are never cached. */
 void http_json(struct http_req *r, int code, json_t *v);
-/* {"error": error, "detail": detail}. */
+/* {"error": error, "detail": detail}, the detail made valid UTF-8. */
+json_t *http_error_body(const char *error, const char *detail);
 void http_error(struct http_req *r, int code, const char *error,
     const char *detail);
 /*

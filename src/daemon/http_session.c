@@ -1,8 +1,10 @@
 /*
  * http_session.c - the pages' login sessions: a bounded in-memory table
  * of random session ids, each with its own CSRF token and an idle
- * timeout.  Sessions live in the server thread only, and a restart logs
- * everybody out, which is acceptable for a page used once a quarter.
+ * timeout.  Sessions live in the HTTP server's memory, used under its
+ * state lock (a handler that lets go of it works on a copy of its
+ * session), and a restart logs everybody out, which is acceptable for a
+ * page used once a quarter.
  */
 #include "http.h"
 

@@ -300,12 +300,17 @@ entries_table(struct http_req *r, struct dstr *d, const struct http_session *s)
 			    "class=\"secondary\" aria-label=\"Renew %s\">Renew"
 			    "</button></form>", s->csrf, (long long)v[i].id,
 			    v[i].address);
-		dstr_appendf(d, "<form class=\"inline\" method=\"post\" "
-		    "action=\"/delete\"><input type=\"hidden\" name=\"csrf\" "
-		    "value=\"%s\"><input type=\"hidden\" name=\"id\" value="
-		    "\"%lld\"><button type=\"submit\" class=\"danger\" "
-		    "aria-label=\"Delete %s\">Delete</button></form>",
-		    s->csrf, (long long)v[i].id, v[i].address);
+		/* Only an administrator undoes a suspension (api_register.c). */
+		if (v[i].status == REG_SUSPENDED)
+			dstr_puts(d, "under review: contact us");
+		else
+			dstr_appendf(d, "<form class=\"inline\" method=\"post\" "
+			    "action=\"/delete\"><input type=\"hidden\" name="
+			    "\"csrf\" value=\"%s\"><input type=\"hidden\" name="
+			    "\"id\" value=\"%lld\"><button type=\"submit\" "
+			    "class=\"danger\" aria-label=\"Delete %s\">Delete"
+			    "</button></form>", s->csrf, (long long)v[i].id,
+			    v[i].address);
 		dstr_puts(d, "</td></tr>\n");
 	}
 	if (shown > 0)

@@ -144,13 +144,21 @@ form_id(struct evkeyvalq *f)
 static void
 do_session_form(struct http_req *r, struct evkeyvalq *f, const char *what)
 {
-	struct http_session *s = pages_session(r);
+	struct http_session *s = pages_session(r), copy;
 	struct regsvc_out o;
 	struct regsvc_in in;
 	struct page_msg m;
 	int64_t id;
 
 	memset(&m, 0, sizeof(m));
+	/*
+	 * A copy: the registration lets go of the state lock during its
+	 * checks (http_slow_begin), and the table's slot may be reused.
+	 */
+	if (s != NULL) {
+		copy = *s;
+		s = &copy;
+	}
 	if (s == NULL) {
 		msg(&m, 1, "Your session has ended; please sign in again.");
 		pages_index(r, 401, NULL, &m);

@@ -7,6 +7,7 @@
 #include "registry_int.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -43,6 +44,22 @@ reg_check_account(const char *s, char *err, size_t errlen)
 			return pc_err(err, errlen, "account contains white "
 			    "space or control characters");
 	return 0;
+}
+
+char *
+reg_account_local(const char *account)
+{
+	const char *at = strrchr(account, '@');
+	char *local;
+
+	if (at == NULL || at == account)
+		return NULL;
+	local = xstrndup(account, (size_t)(at - account));
+	if (strchr(local, '@') != NULL) {	/* "a@b@c": no bare form */
+		free(local);
+		return NULL;
+	}
+	return local;
 }
 
 /* A DNS host name in letters, digits and hyphens; a final dot is dropped. */

@@ -433,12 +433,13 @@ registry_change(struct registry *r, int64_t id, enum reg_action action,
 }
 
 /*
- * Reads the ids a query returns (one int64 column); ?1 is text and ?2
- * num, when the query uses them.
+ * Reads the ids a query returns (one int64 column); ?1 is text, ?2 num
+ * and ?3 text2, when the query uses them.
  */
 static int
-select_ids(struct registry *r, const char *sql, const char *text, int64_t num,
-    int64_t **ids, size_t *n, char *err, size_t errlen)
+select_ids(struct registry *r, const char *sql, const char *text,
+    const char *text2, int64_t num, int64_t **ids, size_t *n, char *err,
+    size_t errlen)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -451,6 +452,8 @@ select_ids(struct registry *r, const char *sql, const char *text, int64_t num,
 		reg_bind_text(st, 1, text);
 	if (sqlite3_bind_parameter_count(st) >= 2)
 		sqlite3_bind_int64(st, 2, num);
+	if (sqlite3_bind_parameter_count(st) >= 3)
+		reg_bind_text(st, 3, text2);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*ids = xrealloc(*ids, (*n + 1) * sizeof(**ids));
 		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
@@ -467,7 +470,7 @@ select_ids(struct registry *r, const char *sql, const char *text, int64_t num,
 /* Applies action to every id the query selects, in one transaction. */
 static int
 change_many(struct registry *r, const char *sql, const char *text,
-    enum reg_action action, const char *who, const char *reason,
+    const char *text2, enum reg_action action, const char *who, const char *reason,
     unsigned *count, char *err, size_t errlen)
 {
 	int64_t *ids;
@@ -476,14 +479,16 @@ change_many(struct registry *r, const char *sql, const char *text,
 
 	*count = 0;
 	/* The usual answer is "none": find that out without a write lock. */
-	if (select_ids(r, sql, text, reg_now(r), &ids, &n, err, errlen) < 0)
+	if (select_ids(r, sql, text, text2, reg_now(r), &ids, &n, err,
+	    errlen) < 0)
 		return -1;
 	free(ids);
 	if (n == 0)
 		return 0;
 	if (reg_exec(r, "BEGIN IMMEDIATE", err, errlen) < 0)
 		return -1;
-	if (select_ids(r, sql, text, reg_now(r), &ids, &n, err, errlen) < 0)
+	if (select_ids(r, sql, text, text2, reg_now(r), &ids, &n, err,
+	    errlen) < 0)
 		return tx_end(r, -1, err, errlen);
 	for (i = 0; i < n && rc == 0; i++)
 		rc = change_in_tx(r, &ids[i], action, NULL, who, reason, err,
@@ -500,17 +505,46 @@ registry_suspend_account(struct registry *r, const char *account,
     const char *who, const char *reason, unsigned *count, char *err,
     size_t errlen)
 {
-	char *lower;
+	char *lower, *local;
 	int rc;
 
 	if (reg_check_account(account, err, errlen) < 0)
 		return -1;
 	lower = xstrdup(account);
 	pc_str_lower(lower);
-	rc = change_many(r, "SELECT id FROM entries WHERE account = ?1 AND "
-	    "status = 'active' ORDER BY id", lower,
+	local = reg_account_local(lower);
+	rc = change_many(r, "SELECT id FROM entries WHERE status = 'active' "
+	    "AND " REG_ACCOUNT_MATCH_SQL " ORDER BY id", lower, local,
 	    REG_SUSPEND, who, reason, count, err, errlen);
+	free(local);
 	free(lower);
+	return rc;
+}
+
+int
+registry_account_suspended(struct registry *r, const char *account,
+    unsigned *count, char *err, size_t errlen)
+{
+	char *lower, *local;
+	int64_t *ids;
+	size_t n;
+	int rc;
+
+	*count = 0;
+	if (reg_check_account(account, err, errlen) < 0)
+		return -1;
+	lower = xstrdup(account);
+	pc_str_lower(lower);
+	local = reg_account_local(lower);
+	rc = select_ids(r, "SELECT id FROM entries WHERE status = 'suspended' "
+	    "AND " REG_ACCOUNT_MATCH_SQL, lower, local, 0, &ids, &n, err,
+	    errlen);
+	free(local);
+	free(lower);
+	if (rc == 0) {
+		free(ids);
+		*count = (unsigned)n;
+	}
 	return rc;
 }
 
@@ -519,7 +553,7 @@ registry_expire_due(struct registry *r, unsigned *count, char *err,
     size_t errlen)
 {
 	return change_many(r, "SELECT id FROM entries WHERE status = 'active' "
-	    "AND expires <= ?2 ORDER BY id", NULL, REG_EXPIRE,
+	    "AND expires <= ?2 ORDER BY id", NULL, NULL, REG_EXPIRE,
 	    REG_WHO_DAEMON, "lifetime over (EntryLifetime)", count, err, errlen);
 }
 

@@ -116,10 +116,19 @@ int registry_add(struct registry *r, const struct reg_new *n, const char *who,
  */
 int registry_change(struct registry *r, int64_t id, enum reg_action action,
     const char *who, const char *reason, char *err, size_t errlen);
-/* Suspends every active entry of account; *count says how many. */
+/*
+ * Suspends every active entry of account; *count says how many.  The
+ * account is compared in lower case, and a bare login and the same login
+ * with a domain name one account: "alice@dom" (the milter's form with
+ * AccountDomain) reaches entries stored as "alice", and "alice" reaches
+ * "alice@dom"; "alice@a" never reaches "alice@b".
+ */
 int registry_suspend_account(struct registry *r, const char *account,
     const char *who, const char *reason, unsigned *count, char *err,
     size_t errlen);
+/* How many suspended entries account holds, matched as above. */
+int registry_account_suspended(struct registry *r, const char *account,
+    unsigned *count, char *err, size_t errlen);
 /* Expires every active entry whose lifetime is over (who = portcullisd). */
 int registry_expire_due(struct registry *r, unsigned *count, char *err,
     size_t errlen);

@@ -39,6 +39,22 @@ int reg_pragma_int(struct registry *r, const char *sql, int64_t *out,
 /* A copy of a text column; NULL for SQL NULL. */
 char *reg_col_dup(sqlite3_stmt *st, int i);
 
+/*
+ * Which stored accounts a lookup by account names (registry suspend
+ * --account, the suspended-entry check of registrations).  Accounts are
+ * stored and looked up in lower case.  The milter adds AccountDomain to
+ * a bare login (alice -> alice@dom) while portcullisd stores the login
+ * as the subscriber typed it, so the two forms name one account:
+ * "alice@dom" also matches a stored bare "alice", and a bare "alice"
+ * also matches "alice@ANY".  "alice@a" never matches "alice@b".
+ * ?1 is the lower-case account, ?3 reg_account_local() of it (or NULL).
+ */
+#define REG_ACCOUNT_MATCH_SQL "(account = ?1 OR account = ?3 OR " \
+	"(instr(?1, '@') = 0 AND substr(account, 1, length(?1) + 1) = " \
+	"?1 || '@' AND instr(substr(account, length(?1) + 2), '@') = 0))"
+/* The bare local part of a qualified lower-case account, or NULL. */
+char *reg_account_local(const char *account);
+
 /* regcheck.c */
 /* Free text (notes, reasons, who): control bytes become spaces, capped. */
 char *reg_clean_text(const char *s, size_t cap);

@@ -7,20 +7,15 @@
  */
 #include "rules.h"
 #include "rules_int.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static const char *const format_names[] = {
 	[RULES_NFT] = "nft",
@@ -414,138 +409,14 @@ rules_write(const char *path, const char *text, size_t len, char *err,
 	return 0;
 }
 
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The command's output, one printable line, for err. */
-static void
-show_output(char *buf, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] >= 0x7f)
-			buf[i] = ' ';
-	while (n > 0 && buf[n - 1] == ' ')
-		n--;
-	buf[n] = '\0';
-}
-
-/*
- * Runs cmd with /bin/sh -c, stdout and stderr captured (first bytes kept),
- * extra environment entries added.  Everything the child does between fork
- * and exec is async-signal-safe, so threaded callers are fine.
- */
+/* ApplyCommand and the delta command: spawn.c, with the time limit. */
 static int
 run_command(const char *what, const char *cmd, int timeout,
     const char *const *extra_env, char *err, size_t errlen)
 {
-	char out[1024];
-	size_t n_env = 0, n_extra = 0, i, got = 0;
-	char **envp;
-	int pfd[2], devnull, status = 0, timed_out = 0;
-	double deadline;
-	pid_t pid;
+	unsigned secs = timeout > 0 ? (unsigned)timeout : 120;
 
-	while (environ != NULL && environ[n_env] != NULL)
-		n_env++;
-	while (extra_env[n_extra] != NULL)
-		n_extra++;
-	envp = xcalloc(n_env + n_extra + 1, sizeof(*envp));
-	for (i = 0; i < n_extra; i++)
-		envp[i] = (char *)extra_env[i];
-	for (i = 0; i < n_env; i++)
-		envp[n_extra + i] = environ[i];
-
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (devnull < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
-		int e = errno;
-
-		if (devnull >= 0)
-			close(devnull);
-		free(envp);
-		return pc_err(err, errlen, "%s: %s", what, strerror(e));
-	}
-	pid = fork();
-	if (pid < 0) {
-		int e = errno;
-
-		close(devnull);
-		close(pfd[0]);
-		close(pfd[1]);
-		free(envp);
-		return pc_err(err, errlen, "%s: fork: %s", what, strerror(e));
-	}
-	if (pid == 0) {
-		char *argv[] = { (char *)"sh", (char *)"-c", (char *)cmd, NULL };
-
-		setpgid(0, 0);
-		dup2(devnull, 0);
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		execve("/bin/sh", argv, envp);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	close(devnull);
-	close(pfd[1]);
-	free(envp);
-
-	deadline = now_mono() + (timeout > 0 ? timeout : 120);
-	for (;;) {
-		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
-		double left = deadline - now_mono();
-		char buf[4096];
-		ssize_t r;
-		int pr;
-
-		if (left <= 0) {
-			timed_out = 1;
-			kill(-pid, SIGKILL);
-			break;
-		}
-		pr = poll(&pf, 1, (int)(left * 1000) + 1);
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr <= 0)
-			continue;
-		r = read(pfd[0], buf, sizeof(buf));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (got < sizeof(out) - 1) {
-			size_t take = (size_t)r;
-
-			if (take > sizeof(out) - 1 - got)
-				take = sizeof(out) - 1 - got;
-			memcpy(out + got, buf, take);
-			got += take;
-		}
-	}
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return pc_err(err, errlen, "%s: waitpid: %s", what,
-			    strerror(errno));
-	}
-	show_output(out, got);
-	if (timed_out)
-		return pc_err(err, errlen, "%s timed out after %d s: %s", what,
-		    timeout > 0 ? timeout : 120, out);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (WIFEXITED(status))
-		return pc_err(err, errlen, "%s failed (exit status %d): %s",
-		    what, WEXITSTATUS(status), out);
-	return pc_err(err, errlen, "%s killed by signal %d: %s", what,
-	    WTERMSIG(status), out);
+	return spawn_run(what, cmd, secs * 1000u, extra_env, err, errlen);
 }
 
 int

@@ -3,6 +3,7 @@
  */
 #include "saslauth.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,12 @@
 
 static char *conf_path;
 static char *service;
+/*
+ * Cyrus SASL's own locking is a no-op unless sasl_set_mutex() is given
+ * functions, and auxprop back ends (sasldb) are not all thread-safe:
+ * the HTTP workers check one password at a time.
+ */
+static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int
 get_path(void *context, const char **path)
@@ -66,10 +73,12 @@ saslauth_check(const char *user, const char *password, char *err,
 	sasl_conn_t *conn = NULL;
 	int rc;
 
+	pthread_mutex_lock(&check_lock);
 	rc = sasl_server_new(service, NULL, NULL, NULL, NULL, NULL, 0, &conn);
 	if (rc != SASL_OK) {
 		pc_err(err, errlen, "Cyrus SASL: %s",
 		    sasl_errstring(rc, NULL, NULL));
+		pthread_mutex_unlock(&check_lock);
 		return SASLAUTH_TEMP;
 	}
 	rc = sasl_checkpass(conn, user, (unsigned)strlen(user), password,
@@ -77,6 +86,7 @@ saslauth_check(const char *user, const char *password, char *err,
 	if (rc != SASL_OK)
 		pc_err(err, errlen, "%s", sasl_errdetail(conn));
 	sasl_dispose(&conn);
+	pthread_mutex_unlock(&check_lock);
 	switch (rc) {
 	case SASL_OK:
 		return SASLAUTH_OK;

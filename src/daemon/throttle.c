@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "siphash.h"
 #include "util.h"
 
 #define PROBES 8
@@ -21,6 +22,13 @@ struct throttle {
 	struct slot *v;
 	size_t n;
 	struct throttle_policy p;
+	struct pc_sipkey key;	/* the hash key, random per table */
+	/*
+	 * Failures of keys whose every probe slot holds a key that is locked
+	 * out: they share this slot, so a table filled with locked-out keys
+	 * still throttles newcomers (together) instead of forgetting them.
+	 */
+	struct slot overflow;
 };
 
 struct throttle *
@@ -35,6 +43,7 @@ throttle_new(size_t slots, const struct throttle_policy *p)
 		t->p.base_delay = 1;
 	if (t->p.max_delay < t->p.base_delay)
 		t->p.max_delay = t->p.base_delay;
+	pc_sipkey_random(&t->key);
 	return t;
 }
 
@@ -47,15 +56,17 @@ throttle_free(struct throttle *t)
 	free(t);
 }
 
-/* FNV-1a: keys are short, and the probing bounds any collision chain. */
+/*
+ * SipHash-2-4 (Aumasson and Bernstein) under the table's random key:
+ * which keys share probe slots cannot be worked out from outside, so
+ * made-up accounts cannot be aimed at a victim's slots.  Keys are cut at
+ * the slot's size, as they are stored.
+ */
 static size_t
-hash(const char *s)
+hash(const struct throttle *t, const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (size_t)h;
+	return (size_t)pc_siphash(&t->key, s,
+	    strnlen(s, THROTTLE_KEY_MAX - 1), 2, 4);
 }
 
 static int
@@ -65,21 +76,39 @@ expired(const struct throttle *t, const struct slot *s, int64_t now)
 	    now >= s->until;
 }
 
-/* The key's slot, or NULL; keys longer than the slot are cut (still unique enough). */
-static struct slot *
-find(struct throttle *t, const char *key, int64_t now, int create)
+static int
+locked(const struct slot *s, int64_t now)
 {
-	size_t h = hash(key), i;
+	return s->last != 0 && now < s->until;
+}
+
+/*
+ * The key's slot.  Without one, create picks a free slot, else the slot
+ * that failed least recently among those not locked out: a key that is
+ * locked out is never evicted, whatever floods the table.  When every
+ * probe slot is locked out, *full is set and NULL returned.
+ */
+static struct slot *
+find(struct throttle *t, const char *key, int64_t now, int create, int *full)
+{
+	size_t h = hash(t, key), i;
 	struct slot *s, *victim = NULL;
 
+	*full = 0;
 	for (i = 0; i < PROBES; i++) {
 		s = &t->v[(h + i) % t->n];
 		if (s->last != 0 && expired(t, s, now))
 			memset(s, 0, sizeof(*s));
 		if (s->last != 0 && strncmp(s->key, key, sizeof(s->key) - 1) == 0)
 			return s;
+		if (locked(s, now))
+			continue;
 		if (victim == NULL || s->last < victim->last)
 			victim = s;
+	}
+	if (victim == NULL) {
+		*full = 1;
+		return NULL;
 	}
 	if (!create)
 		return NULL;
@@ -88,22 +117,31 @@ find(struct throttle *t, const char *key, int64_t now, int create)
 	return victim;
 }
 
+static unsigned
+wait_of(const struct slot *s, int64_t now)
+{
+	return now >= s->until ? 0 : (unsigned)(s->until - now);
+}
+
 unsigned
 throttle_wait(struct throttle *t, const char *key, int64_t now)
 {
-	struct slot *s = find(t, key, now, 0);
+	int full;
+	struct slot *s = find(t, key, now, 0, &full);
 
-	if (s == NULL || now >= s->until)
-		return 0;
-	return (unsigned)(s->until - now);
+	if (s != NULL)
+		return wait_of(s, now);
+	return full ? wait_of(&t->overflow, now) : 0;
 }
 
-void
-throttle_failure(struct throttle *t, const char *key, int64_t now)
+static void
+charge(struct throttle *t, struct slot *s, int64_t now)
 {
-	struct slot *s = find(t, key, now, 1);
 	unsigned over, delay;
 
+	if (s->last != 0 && now - s->last >= (int64_t)t->p.forget_after &&
+	    now >= s->until)
+		s->failures = 0;	/* the overflow slot forgets too */
 	s->failures++;
 	s->last = now > 0 ? now : 1;
 	if (s->failures <= t->p.free_failures)
@@ -118,9 +156,19 @@ throttle_failure(struct throttle *t, const char *key, int64_t now)
 }
 
 void
+throttle_failure(struct throttle *t, const char *key, int64_t now)
+{
+	int full;
+	struct slot *s = find(t, key, now, 1, &full);
+
+	charge(t, s != NULL ? s : &t->overflow, now);
+}
+
+void
 throttle_success(struct throttle *t, const char *key)
 {
-	struct slot *s = find(t, key, 0, 0);
+	int full;
+	struct slot *s = find(t, key, 0, 0, &full);
 
 	if (s != NULL)
 		memset(s, 0, sizeof(*s));

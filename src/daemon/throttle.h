@@ -5,10 +5,14 @@
  * and a key that has not failed for a while is forgotten.
  *
  * Memory is bounded: a fixed table of slots, each key probing a few of
- * them; when those are full, the slot used least recently is reused, so
- * a flood of made-up accounts costs the attacker's own keys first.  The
- * clock is passed in, so the unit test drives it.  Not thread-safe: one
- * table per thread.
+ * them, placed by a hash under a random per-table key (so nobody can
+ * make up accounts that land on a victim's slots).  When those slots are
+ * full, the one that failed least recently is reused, but never one
+ * that is locked out now: a flood of other keys cannot free a locked-out
+ * account.  When all of a key's slots are locked out, its failures go to
+ * one shared overflow slot, which throttles all such keys together.  The
+ * clock is passed in, so the unit test drives it.  Not thread-safe: the
+ * caller serialises.
  */
 #ifndef PC_THROTTLE_H
 #define PC_THROTTLE_H

@@ -2,7 +2,8 @@
 # api.sh - the JSON API end to end: curl against the built portcullisd,
 # subscribers checked by Cyrus SASL against a real sasldb, for every
 # status code the API answers: 200 201 202 204 304 400 401 403 404 405
-# 409 413 415 422 429 (503 is in dns.sh, where DNS can fail).
+# 409 413 415 422 429 500 (503 is in dns.sh, where DNS can fail).  Also:
+# a suspended entry cannot be deleted into a fresh registration.
 # TrustedProxies 127.0.0.1 lets each request claim its client address
 # with X-Forwarded-For, so source-address ownership is exercised too.
 set -u
@@ -45,6 +46,7 @@ J=(-H 'Content-Type: application/json')
 jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$dir/body" "$1"; }
 is() { [ "$code" = "$1" ]; }
 hdr() { grep -qi "^$1" "$dir/hdr"; }
+not_in() { ! grep -q "$1" "$2"; }
 
 req GET /api/v1/registrations
 check "401 without credentials" is 401
@@ -73,6 +75,13 @@ check "400 for a bad address" is 400
 head -c 70000 /dev/zero | tr '\0' 'x' > "$dir/big"
 req POST /api/v1/registrations "${A[@]}" "${J[@]}" --data-binary @"$dir/big"
 check "413 for a body over 64 KiB" is 413
+check "413 body is the API's JSON {error, detail}" [ "$(jget 'd["error"]')" = too_large ]
+check "413 is application/json" hdr 'Content-Type: application/json'
+# Beyond 256 KiB libevent itself refuses, before portcullisd sees the
+# request, with its own (HTML) body: still a 413, and still no crash.
+head -c 300000 /dev/zero | tr '\0' 'x' > "$dir/huge"
+req POST /api/v1/feedback "${J[@]}" --data-binary @"$dir/huge"
+check "413 for a body over libevent's 256 KiB limit" is 413
 
 req POST /api/v1/registrations "${A[@]}" "${J[@]}" -H 'X-Forwarded-For: 192.0.2.10' \
     -d '{"address":"198.51.100.7"}'
@@ -135,15 +144,70 @@ if [ "$code" = 200 ] && ! grep -q '192.0.2.10' "$dir/body"; then ok "200 and new
 req GET "/api/v1/registrations/$id" "${A[@]}"
 check "404 for a deleted entry" is 404
 
+# A suspended entry is no way out of its suspension: its subscriber
+# cannot delete it to register the address afresh, and a new
+# registration of the account waits for an administrator.
+req POST /api/v1/registrations "${A[@]}" "${J[@]}" -H 'X-Forwarded-For: 192.0.2.30' -d '{}'
+check "201 registered 192.0.2.30" is 201
+sid=$(jget 'd["id"]')
+ctl_q() { "$ctl" -c "$dir/d.conf" "$@" >/dev/null; }
+check "portcullisctl registry suspend" ctl_q registry suspend "$sid" --reason "abuse report"
+req DELETE "/api/v1/registrations/$sid" "${A[@]}"
+check "409 deleting a suspended entry" is 409
+check "409 error is entry_suspended" [ "$(jget 'd["error"]')" = entry_suspended ]
+check "409 detail says why and whom to contact" \
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["detail"]; assert "suspended" in d and "port25@isp.example" in d, d' "$dir/body"
+req GET "/api/v1/registrations/$sid" "${A[@]}"
+check "the entry stays suspended" [ "$(jget 'd["status"]')" = suspended ]
+req POST /api/v1/registrations "${A[@]}" "${J[@]}" -H 'X-Forwarded-For: 192.0.2.30' -d '{}'
+check "409 registering the suspended address again" is 409
+req POST /api/v1/registrations "${A[@]}" "${J[@]}" -H 'X-Forwarded-For: 192.0.2.31' -d '{}'
+check "202 for another address while the account holds a suspended entry" is 202
+check "... and it is pending, not active" [ "$(jget 'd["status"]')" = pending ]
+req GET '/api/v1/rules?format=plain' -H 'Authorization: Bearer router-secret-token-1'
+if [ "$code" = 200 ] && ! grep -q '192.0.2.3[01]' "$dir/body"; then ok "neither address is in the rules"; else notok "neither address is in the rules"; fi
+req POST /api/v1/registrations "${B[@]}" "${J[@]}" -H 'X-Forwarded-For: 192.0.2.32' -d '{}'
+check "201 for another account still" is 201
+# The page offers no Delete for it, and refuses a forged one.
+jar=$dir/jar
+curl -s -c "$jar" -b "$jar" --max-time 10 -o "$dir/page" "$URL/"
+csrf=$(sed -n 's/.*action="\/login"><input type="hidden" name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$dir/page")
+curl -s -c "$jar" -b "$jar" --max-time 10 -o /dev/null \
+    --data-urlencode account=alice@test.example --data-urlencode password=alice-pw \
+    --data-urlencode "csrf=$csrf" "$URL/login"
+curl -s -c "$jar" -b "$jar" --max-time 10 -o "$dir/page" "$URL/"
+check "the page lists the suspended entry as under review" grep -q 'under review' "$dir/page"
+check "... with no Delete button for it" not_in 'aria-label="Delete 192.0.2.30"' "$dir/page"
+csrf=$(sed -n 's/.*action="\/register"><input type="hidden" name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$dir/page")
+code=$(curl -s -c "$jar" -b "$jar" --max-time 10 -o "$dir/page" -w '%{http_code}' \
+    --data-urlencode "id=$sid" --data-urlencode "csrf=$csrf" "$URL/delete")
+check "409 for a forged delete form of it" is 409
+check "... saying it cannot be deleted" grep -q 'cannot be deleted' "$dir/page"
+
 # Feedback.
 req POST /api/v1/feedback "${J[@]}" -d '{"message":"Please open port 25 faster","contact":"x@example.org"}'
 check "201 feedback stored" is 201
+# 500: the registry refuses a write (a trigger stands in for a full or
+# broken disk, which root cannot provoke with file modes); the client
+# gets the JSON error without SQLite's words, and the daemon carries on.
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("CREATE TRIGGER t500 BEFORE INSERT ON feedback BEGIN SELECT RAISE(ABORT, '"'"'disk on fire'"'"'); END"); c.commit()' "$dir/registry.db"
+req POST /api/v1/feedback "${J[@]}" -H 'X-Forwarded-For: 192.0.2.99' -d '{"message":"second"}'
+check "500 when the registry refuses a write" is 500
+check "500 body is {error: internal, detail}" [ "$(jget 'd["error"]')" = internal ]
+check "500 detail does not leak the database's words" not_in 'disk on fire' "$dir/body"
+check "500 is logged with the reason" grep -q 'disk on fire' "$log"
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DROP TRIGGER t500"); c.commit()' "$dir/registry.db"
 req POST /api/v1/feedback "${J[@]}" -d '{"contact":"x@example.org"}'
 check "400 feedback without a message" is 400
 # A member name whose error text would be cut inside a UTF-8 character
-# once made portcullisd exit: it must answer, and keep answering.
+# once made portcullisd exit, then answer 500: the text is cut between
+# characters, and the client gets the 400 its body deserves.
 req POST /api/v1/feedback "${J[@]}" -d $'{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9":"x"}'
-check "a key cut mid-character gets an answer" [ "$code" != 000 ]
+check "400 for a key cut mid-character" is 400
+check "... naming the member, cut before the character" \
+    grep -q '"unknown member \\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\"\.\.\."' "$dir/body"
+req POST /api/v1/feedback "${J[@]}" -d $'{"a\xff":"x"}'
+check "400 for a body that is not UTF-8" is 400
 req GET /policy
 check "portcullisd still serves after it" is 200
 

@@ -112,6 +112,39 @@ check "503 has Retry-After" grep -qi '^Retry-After: [0-9]' "$dir/hdr"
 code=$(curl -s -o "$dir/body" -w '%{http_code}' -u alice@test.example:alice-pw "http://127.0.0.1:$PORT2/api/v1/registrations")
 if [ "$code" = 200 ] && [ "$(jget 'len(d["registrations"])')" = 0 ]; then ok "nothing was registered on a timeout"; else notok "nothing was registered on a timeout"; fi
 
+# One registration waiting seconds on the silent resolver stalls nobody
+# else: the page, the rules and another subscriber's login (a SASL check,
+# on a second worker) are answered at once while it waits.
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+curl -s -o "$dir/slow.body" -w '%{http_code}' --max-time 30 "${A[@]}" \
+    -d '{"address":"192.0.2.10","hostname":"mx.alice.example","domain":"alice.example"}' \
+    "http://127.0.0.1:$PORT2/api/v1/registrations" > "$dir/slow.code" &
+slow=$!
+slow_t0=$(date +%s%N)
+# A client that gives up long before its answer is ready.
+curl -s -o /dev/null --max-time 1 "${A[@]}" \
+    -d '{"address":"192.0.2.11","hostname":"mx.bob.example","domain":"bob.example"}' \
+    "http://127.0.0.1:$PORT2/api/v1/registrations" &
+EXTRA_PIDS+=("$!")
+sleep 0.5
+t0=$(date +%s%N)
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PORT2/policy")
+took=$(ms_since "$t0")
+check "GET /policy answered in $took ms while a registration waits on DNS" [ "$code" = 200 -a "$took" -lt 1000 ]
+t0=$(date +%s%N)
+code=$(curl -s -o "$dir/body" -w '%{http_code}' --max-time 10 -u bob@test.example:bob-pw \
+    "http://127.0.0.1:$PORT2/api/v1/registrations")
+took=$(ms_since "$t0")
+check "another subscriber's login answered in $took ms meanwhile" [ "$code" = 200 -a "$took" -lt 1000 ]
+check "... and the registration was still waiting then" kill -0 "$slow"
+wait "$slow"
+took=$(ms_since "$slow_t0")
+check "the slow registration got its 503 ($took ms)" [ "$(cat "$dir/slow.code")" = 503 ]
+sleep 0.5
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PORT2/policy")
+check "the answer to the client that gave up did no harm" [ "$code" = 200 ]
+check "... and the daemon is still running" kill -0 "$dead"
+
 # Revalidation: eve's PTR changes; within a few passes the entry is suspended.
 kill "$dnspid"; wait "$dnspid" 2>/dev/null
 dns_start --ptr-record=14.2.0.192.in-addr.arpa,dsl-14.isp.example

@@ -35,10 +35,24 @@ milter_stop() {
 }
 trap 'milter_stop; http_cleanup' EXIT
 
+# dave logs in with a bare name (the sasldb's default realm); the milter
+# calls him dave@test.example (AccountDomain), and its NotifyCommand
+# suspends his entries by that name.  Only dave's suspensions are wired
+# through, so the steps for alice test MilterControlSocket alone.
+echo dave-pw | saslpasswd2 -p -c -f "$dir/sasldb2" dave
+cat >"$dir/notify.sh" <<SH
+#!/bin/sh
+case "\$PORTCULLIS_EVENT:\$PORTCULLIS_ACCOUNT" in
+suspend:dave@*) exec "$ctl" -c "$dir/d.conf" registry suspend --account "\$PORTCULLIS_ACCOUNT" --reason "portcullis-milter: \$PORTCULLIS_REASON" >>"$dir/notify.log" 2>&1 ;;
+esac
+SH
+chmod 755 "$dir/notify.sh"
 cat >"$dir/milter.conf" <<CONF
 Socket inet:$MPORT@127.0.0.1
 ControlSocket $dir/control.sock
 StateFile $dir/milter.state
+AccountDomain test.example
+NotifyCommand $dir/notify.sh
 CONF
 "$milter" -f -c "$dir/milter.conf" >>"$dir/milter.log" 2>&1 </dev/null &
 mpid=$!
@@ -125,6 +139,32 @@ code=$(curl -s -o "$dir/body" -w '%{http_code}' --max-time 10 -X POST \
     -u alice@test.example:alice-pw "$URL/api/v1/registrations/$aid/renew")
 check "403 renewing while suspended" is 403
 mctl resume alice@test.example >/dev/null 2>&1
+
+# The milter's form of an account reaches the entry registered under the
+# login as typed: dave registers as "dave", the milter suspends
+# "dave@test.example", and its NotifyCommand suspends dave's entry.
+code=$(curl -s -o "$dir/body" -w '%{http_code}' --max-time 10 -u dave:dave-pw \
+    -H 'Content-Type: application/json' -H 'X-Forwarded-For: 192.0.2.40' \
+    -d '{}' "$URL/api/v1/registrations")
+check "201 for dave, logged in with a bare name" is 201
+check "dave's entry is stored as he typed it" [ "$(jget 'd["account"]')" = dave ]
+did=$(jget 'd["id"]')
+mctl suspend dave --reason "stolen password" >/dev/null 2>&1
+dstatus() {
+	curl -s -o "$dir/body" --max-time 10 -u dave:dave-pw "$URL/api/v1/registrations/$did"
+	jget 'd["status"]'
+}
+for ((i = 0; i < 100; i++)); do
+	[ "$(dstatus)" = suspended ] && break
+	sleep 0.1
+done
+check "NotifyCommand's registry suspend --account dave@test.example suspended dave's entry" \
+    [ "$(dstatus)" = suspended ]
+"$ctl" -c "$dir/d.conf" registry history "$did" >"$dir/out" 2>&1
+check "the audit has the milter's reason" grep -q 'portcullis-milter: .*stolen password' "$dir/out"
+check "the milter's NotifyCommand used its form of the name" \
+    grep -q 'of account dave@test.example' "$dir/notify.log"
+mctl resume dave >/dev/null 2>&1
 
 # A milter that does not answer: 503 after the 2-second timeout.
 kill -STOP "$mpid"

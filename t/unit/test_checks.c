@@ -3,18 +3,24 @@
  * tables: networks and pools, the three OwnershipCheck modes, forward-
  * confirmed reverse DNS (match, wrong name, no PTR, forward mismatch),
  * SPF pass/fail, DNSBL listed, and every DNS failure reported as
- * temporary, never as a pass.
+ * temporary, never as a pass.  And NotifyCommand: its environment,
+ * and its whole process group killed at the time limit.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <errno.h>
+#include <pthread.h>
 #include <cmocka.h>
 
 #include "checks.h"
+#include "checks_revalidate.h"
 #include "dns.h"
 #include "maps.h"
 #include "util.h"
@@ -290,11 +296,108 @@ test_describe_and_reverse(void **state)
 	    "0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
 }
 
+/* The first line of path, or "" when there is none. */
+static void
+first_line(const char *path, char *buf, size_t len)
+{
+	FILE *fp = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (fp == NULL)
+		return;
+	if (fgets(buf, (int)len, fp) == NULL)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(fp);
+}
+
+/* 1 if pid is gone or a zombie waiting for a reaper that is not us. */
+static int
+gone(pid_t pid)
+{
+	char path[64], line[256];
+	const char *p;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	first_line(path, line, sizeof(line));
+	p = strrchr(line, ')');
+	return p == NULL || (p[1] == ' ' && p[2] == 'Z');
+}
+
+static void *
+idle_thread(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
+static void
+test_notify(void **state)
+{
+	char dir[] = "/tmp/pc-test-notify-XXXXXX", cmd[512], out[256],
+	    err[1200], pidfile[300];
+	pthread_t th;
+	time_t t0;
+	long pid;
+	int i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* A threaded caller, as portcullisd is. */
+	assert_int_equal(pthread_create(&th, NULL, idle_thread, NULL), 0);
+	setenv("PORTCULLIS_EVENT", "stale", 1);
+	snprintf(cmd, sizeof(cmd), "echo \"$PORTCULLIS_EVENT|$PORTCULLIS_ENTRY|"
+	    "$PORTCULLIS_ACCOUNT|$PORTCULLIS_ADDRESS|$PORTCULLIS_REASON\" "
+	    "> %s/env", dir);
+	assert_int_equal(checks_notify_run(cmd, 5000, "revalidation-suspend",
+	    42, "alice@test.example", "192.0.2.10", "PTR check failed", err,
+	    sizeof(err)), 0);
+	snprintf(out, sizeof(out), "%s/env", dir);
+	first_line(out, err, sizeof(err));
+	assert_string_equal(err, "revalidation-suspend|42|alice@test.example|"
+	    "192.0.2.10|PTR check failed");
+	unlink(out);
+
+	/* A failure is reported with what the command said. */
+	assert_int_equal(checks_notify_run("echo no mailer; exit 4", 5000, "e",
+	    1, "a", "192.0.2.1", "r", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "exit status 4"));
+	assert_non_null(strstr(err, "no mailer"));
+
+	/*
+	 * A command that hangs in a child of the shell, with its output
+	 * closed (so no EOF tells us it ended): at the limit the whole
+	 * process group is killed, not just the shell.
+	 */
+	snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
+	snprintf(cmd, sizeof(cmd), "exec >/dev/null 2>&1; sleep 60 & "
+	    "echo $! > %s; wait", pidfile);
+	t0 = time(NULL);
+	assert_int_equal(checks_notify_run(cmd, 1000, "e", 1, "a", "192.0.2.1",
+	    "r", err, sizeof(err)), -1);
+	assert_true(time(NULL) - t0 < 5);
+	assert_non_null(strstr(err, "timed out"));
+	first_line(pidfile, out, sizeof(out));
+	pid = strtol(out, NULL, 10);
+	assert_true(pid > 1);
+	for (i = 0; i < 50 && !gone((pid_t)pid); i++)
+		usleep(20000);
+	assert_true(gone((pid_t)pid));
+	unlink(pidfile);
+	rmdir(dir);
+	pthread_cancel(th);
+	pthread_join(th, NULL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_networks),
+		cmocka_unit_test(test_notify),
 		cmocka_unit_test(test_ownership),
 		cmocka_unit_test(test_ptr),
 		cmocka_unit_test(test_spf_dnsbl),

@@ -1,7 +1,8 @@
 /*
  * test_http_json.c - the API's body validation against hostile input:
  * wrong types, unknown and duplicate members, huge strings, deep
- * nesting, embedded NULs, non-objects, truncated and empty bodies.
+ * nesting, embedded NULs, non-objects, truncated and empty bodies; and
+ * error text that quotes the client, cut between UTF-8 characters only.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <jansson.h>
 
 #include "api_json.h"
 #include "util.h"
@@ -125,6 +128,58 @@ test_feedback_required(void **state)
 	assert_null(v[1]);
 }
 
+/* 1 if s is valid UTF-8 as jansson sees it. */
+static int
+valid_utf8(const char *s)
+{
+	json_t *v = json_string(s);
+
+	if (v == NULL)
+		return 0;
+	json_decref(v);
+	return 1;
+}
+
+static void
+test_utf8_cut(void **state)
+{
+	/* 39 ASCII bytes, then e-acute (2 bytes) straddling byte 40. */
+	const char *b = "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\":\"x\"}";
+	const char *euro = "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xe2\x82\xac\":1}";
+	char err[300], out[16], *v[2];
+
+	(void)state;
+	assert_int_equal(api_parse_body(b, strlen(b), api_feedback_fields,
+	    api_feedback_nfields, v, err, sizeof(err)), -1);
+	assert_true(valid_utf8(err));
+	assert_non_null(strstr(err, "unknown member \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"..."));
+	assert_int_equal(api_parse_body(euro, strlen(euro), api_feedback_fields,
+	    api_feedback_nfields, v, err, sizeof(err)), -1);
+	assert_true(valid_utf8(err));
+	/* Bytes that are not UTF-8 in the JSON text jansson quotes. */
+	assert_int_equal(api_parse_body("{\"a\xff\xfe\":1}", 9,
+	    api_feedback_fields, api_feedback_nfields, v, err, sizeof(err)), -1);
+	assert_true(valid_utf8(err));
+
+	/* The helper itself. */
+	assert_int_equal(api_utf8_cut(out, sizeof(out), "ab\xc3\xa9", 3), 2);
+	assert_string_equal(out, "ab");
+	assert_int_equal(api_utf8_cut(out, sizeof(out), "ab\xc3\xa9", 4), 4);
+	assert_string_equal(out, "ab\xc3\xa9");
+	assert_int_equal(api_utf8_cut(out, sizeof(out), "\xf0\x9f\x98\x80z", 3), 0);
+	assert_string_equal(out, "");
+	api_utf8_cut(out, sizeof(out), "a\xff" "b\xc3", 10);
+	assert_string_equal(out, "a?b?");
+	api_utf8_cut(out, sizeof(out), "\xed\xa0\x80", 10);	/* a surrogate */
+	assert_true(valid_utf8(out));
+	api_utf8_cut(out, sizeof(out), "\xc0\xaf", 10);		/* overlong '/' */
+	assert_string_equal(out, "??");
+	/* dst smaller than max: still terminated, still whole characters. */
+	api_utf8_cut(out, 4, "a\xe2\x82\xac", 100);
+	assert_string_equal(out, "a");
+	assert_int_equal(api_utf8_cut(out, sizeof(out), "", 10), 0);
+}
+
 int
 main(void)
 {
@@ -133,6 +188,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_huge_and_deep),
 		cmocka_unit_test(test_feedback_required),
+		cmocka_unit_test(test_utf8_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dconf.h"
 #include "registry.h"
+#include "rules.h"
+#include "testutil.h"
 #include "util.h"
 
 #define T0 1700000000
@@ -584,73 +587,22 @@ test_check_networks(void **state)
 
 /* ---- portcullisd.conf ---- */
 
-static char *
-slurp(const char *rel)
-{
-	const char *top = getenv("top_srcdir");
-	char path[4096], buf[4096];
-	struct dstr d;
-	FILE *fp;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", top != NULL ? top : ".", rel);
-	if ((fp = fopen(path, "r")) == NULL)
-		fail_msg("cannot open %s (set top_srcdir)", path);
-	dstr_init(&d);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		dstr_append(&d, buf, n);
-	fclose(fp);
-	return dstr_steal(&d);
-}
-
-static char *
-write_tmp(const char *text)
-{
-	char *path = xstrdup("/tmp/pc-test-dconf-XXXXXX");
-	int fd = mkstemp(path);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	return path;
-}
-
 static void
 test_keys_documented(void **state)
 {
-	char *sample = slurp("conf/portcullisd.conf");
-	char *man = slurp("doc/portcullisd.conf.5");
-	char want[128];
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < dconf_nkeys; i++) {
-		snprintf(want, sizeof(want), "\n# %s ", dconf_keys[i].name);
-		if (strstr(sample, want) == NULL) {
-			snprintf(want, sizeof(want), "\n%s ", dconf_keys[i].name);
-			if (strstr(sample, want) == NULL)
-				fail_msg("conf/portcullisd.conf lacks %s",
-				    dconf_keys[i].name);
-		}
-		snprintf(want, sizeof(want), "\n.B %s\n", dconf_keys[i].name);
-		if (strstr(man, want) == NULL)
-			fail_msg("doc/portcullisd.conf.5 lacks .B %s",
-			    dconf_keys[i].name);
-	}
-	free(sample);
-	free(man);
+	tu_keys_documented(dconf_keys, dconf_nkeys, "conf/portcullisd.conf",
+	    "doc/portcullisd.conf.5");
 }
 
 static void
 test_sample_loads(void **state)
 {
-	const char *top = getenv("top_srcdir");
 	char path[4096], err[1024];
 	struct dconf *c;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/conf/portcullisd.conf",
-	    top != NULL ? top : ".");
+	tu_src_path(path, sizeof(path), "conf/portcullisd.conf");
 	if ((c = dconf_load(path, err, sizeof(err))) == NULL)
 		fail_msg("%s", err);
 	dconf_free(c);
@@ -659,7 +611,7 @@ test_sample_loads(void **state)
 static void
 test_conf_defaults(void **state)
 {
-	char *path = write_tmp("SubscriberNetworks 192.0.2.0/24\n"
+	char *path = tu_write_tmp("dconf", "SubscriberNetworks 192.0.2.0/24\n"
 	    "subscribernetworks 2001:db8::/32\n");
 	struct dconf *c;
 	char err[1024];
@@ -687,7 +639,7 @@ test_conf_defaults(void **state)
 static void
 test_conf_milter_socket(void **state)
 {
-	char *path = write_tmp("SubscriberNetworks 192.0.2.0/24\n"
+	char *path = tu_write_tmp("dconf", "SubscriberNetworks 192.0.2.0/24\n"
 	    "miltercontrolsocket /run/portcullis/control.sock # the milter's\n");
 	struct dconf *c;
 	char err[1024];
@@ -741,7 +693,7 @@ test_conf_bad(void **state)
 
 	(void)state;
 	for (i = 0; i < PC_ARRAY_LEN(bad); i++) {
-		char *path = write_tmp(bad[i].text);
+		char *path = tu_write_tmp("dconf", bad[i].text);
 		struct dconf *c = dconf_load(path, err, sizeof(err));
 
 		if (c != NULL)
@@ -757,6 +709,113 @@ test_conf_bad(void **state)
 	assert_non_null(strstr(err, "/nonexistent/portcullisd.conf"));
 }
 
+static int64_t
+add_as(struct registry *r, const char *address, const char *account)
+{
+	struct reg_new n = { address, account, NULL, NULL, NULL, NULL,
+	    REG_ACTIVE };
+	char err[512];
+	int64_t id = 0;
+
+	if (registry_add(r, &n, "tester", "test", &id, err, sizeof(err)) < 0)
+		fail_msg("add %s: %s", address, err);
+	return id;
+}
+
+/*
+ * The milter names a bare login "alice" as "alice@AccountDomain", and its
+ * NotifyCommand suspends by that name: it must reach the entry that
+ * portcullisd stored under the login the subscriber typed, and back.
+ */
+static void
+test_account_forms(void **state)
+{
+	struct registry *r = *state;
+	int64_t bare, qual, other, dave, deep;
+	unsigned count;
+
+	bare = add_as(r, "192.0.2.80", "Alice");
+	qual = add_as(r, "192.0.2.81", "bob@test.example");
+	other = add_as(r, "192.0.2.82", "alice@other.example");
+	dave = add_as(r, "192.0.2.83", "dave@test.example");
+	deep = add_as(r, "192.0.2.84", "x@y@test.example");
+	assert_int_equal(registry_account_suspended(r, "alice@test.example",
+	    &count, NULL, 0), 0);
+	assert_int_equal(count, 0);
+	/* The milter's form reaches the bare login, and only it. */
+	assert_int_equal(registry_suspend_account(r, "Alice@Test.Example",
+	    "portcullis-milter", "rate limit", &count, NULL, 0), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(status_of(r, bare), REG_SUSPENDED);
+	assert_int_equal(status_of(r, other), REG_ACTIVE);
+	assert_int_equal(registry_account_suspended(r, "ALICE@test.example",
+	    &count, NULL, 0), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(registry_account_suspended(r, "alice", &count, NULL,
+	    0), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(registry_account_suspended(r, "alice@other.example",
+	    &count, NULL, 0), 0);
+	assert_int_equal(count, 1);	/* the bare "alice" it also names */
+	/* A bare name reaches the qualified entry. */
+	assert_int_equal(registry_suspend_account(r, "BOB", "t", NULL, &count,
+	    NULL, 0), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(status_of(r, qual), REG_SUSPENDED);
+	/* Another domain is another account; a prefix is not a match. */
+	assert_int_equal(registry_suspend_account(r, "dave@else.example", "t",
+	    NULL, &count, NULL, 0), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(registry_suspend_account(r, "dav", "t", NULL, &count,
+	    NULL, 0), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(registry_suspend_account(r, "x", "t", NULL, &count,
+	    NULL, 0), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(status_of(r, dave), REG_ACTIVE);
+	assert_int_equal(status_of(r, deep), REG_ACTIVE);
+	assert_int_equal(registry_suspend_account(r, "X@Y@test.example", "t",
+	    NULL, &count, NULL, 0), 0);
+	assert_int_equal(count, 1);
+}
+
+/*
+ * ApplyCommand that closes its output and then hangs: EOF comes at once,
+ * but the deadline still holds, the group is killed, the apply fails and
+ * the old rules stay in force.
+ */
+static void
+test_apply_deadline_after_eof(void **state)
+{
+	char dir[] = "/tmp/pc-test-apply-XXXXXX", rf[128], buf[64], err[1200];
+	struct rules_apply_opts o;
+	time_t t0;
+	FILE *fp;
+	size_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(rf, sizeof(rf), "%s/egress.rules", dir);
+	memset(&o, 0, sizeof(o));
+	o.rule_file = rf;
+	o.apply_command = "true";
+	o.timeout = 1;
+	assert_int_equal(rules_apply(&o, "old\n", 4, err, sizeof(err)), 0);
+	o.apply_command = "exec >/dev/null 2>&1; sleep 30";
+	t0 = time(NULL);
+	assert_int_equal(rules_apply(&o, "new\n", 4, err, sizeof(err)), -1);
+	assert_true(time(NULL) - t0 < 6);
+	assert_non_null(strstr(err, "timed out"));
+	fp = fopen(rf, "r");
+	assert_non_null(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	assert_string_equal(buf, "old\n");
+	unlink(rf);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -769,8 +828,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_duplicates, setup_db, teardown_db),
 		cmocka_unit_test_setup_teardown(test_expiry, setup_db, teardown_db),
 		cmocka_unit_test_setup_teardown(test_version_and_account, setup_db, teardown_db),
+		cmocka_unit_test_setup_teardown(test_account_forms, setup_db, teardown_db),
 		cmocka_unit_test_setup_teardown(test_migrations, setup_db, teardown_db),
 		cmocka_unit_test(test_check_networks),
+		cmocka_unit_test(test_apply_deadline_after_eof),
 		cmocka_unit_test(test_keys_documented),
 		cmocka_unit_test(test_sample_loads),
 		cmocka_unit_test(test_conf_defaults),

@@ -1,7 +1,8 @@
 /*
  * test_throttle.c - the failed-login throttle: free failures, doubling
  * waits up to the cap, forgetting, success resets, keys kept apart, and
- * a flood of keys that cannot grow memory or evict by collision alone.
+ * a flood of keys that cannot grow memory or evict by collision alone,
+ * and never frees a key that is locked out.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,6 +85,70 @@ test_bounded_flood(void **state)
 	throttle_free(t);
 }
 
+/*
+ * A locked-out account stays locked out whatever else fails: floods of
+ * other keys, failing once or locking themselves out too, never evict it,
+ * at any table size.  Keys that find no free slot are still throttled.
+ */
+static void
+test_lockout_survives_flood(void **state)
+{
+	static const size_t sizes[] = { 8, 16, 64, 4096 };
+	struct throttle *t;
+	char key[64];
+	size_t z;
+	int i, j;
+
+	(void)state;
+	for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		t = throttle_new(sizes[z], &pol);
+		for (i = 0; i < 6; i++)
+			throttle_failure(t, "acct:victim@test.example", 100);
+		assert_int_equal(throttle_wait(t, "acct:victim@test.example",
+		    100), 8);
+		/* One failure each from 200000 other accounts. */
+		for (i = 0; i < 200000; i++) {
+			snprintf(key, sizeof(key), "acct:flood%d", i);
+			throttle_failure(t, key, 101);
+		}
+		assert_int_equal(throttle_wait(t, "acct:victim@test.example",
+		    101), 7);
+		/* Thousands of accounts locked out as well. */
+		for (i = 0; i < 3000; i++) {
+			snprintf(key, sizeof(key), "acct:lock%d", i);
+			for (j = 0; j < 5; j++)
+				throttle_failure(t, key, 102);
+		}
+		assert_int_equal(throttle_wait(t, "acct:victim@test.example",
+		    102), 6);
+		/* A success of the victim is what frees it. */
+		throttle_success(t, "acct:victim@test.example");
+		assert_int_equal(throttle_wait(t, "acct:victim@test.example",
+		    102), 0);
+		throttle_free(t);
+	}
+	/* A full table of locked-out keys still throttles a newcomer. */
+	t = throttle_new(8, &pol);
+	for (i = 0; i < 8; i++) {
+		snprintf(key, sizeof(key), "acct:full%d", i);
+		for (j = 0; j < 10; j++)
+			throttle_failure(t, key, 200);
+	}
+	for (i = 0; i < 8; i++) {
+		snprintf(key, sizeof(key), "acct:full%d", i);
+		assert_int_equal(throttle_wait(t, key, 200), 60);
+	}
+	assert_int_equal(throttle_wait(t, "acct:new", 200), 0);
+	for (j = 0; j < 4; j++)
+		throttle_failure(t, "acct:new", 200);
+	assert_true(throttle_wait(t, "acct:new", 200) > 0);
+	/* Long after, everything is forgotten and the table is free again. */
+	assert_int_equal(throttle_wait(t, "acct:new", 200 + 600), 0);
+	throttle_failure(t, "acct:new", 200 + 600);
+	assert_int_equal(throttle_wait(t, "acct:new", 200 + 600), 0);
+	throttle_free(t);
+}
+
 static void
 test_zero_policy(void **state)
 {
@@ -103,6 +168,7 @@ main(void)
 		cmocka_unit_test(test_free_then_doubling),
 		cmocka_unit_test(test_success_and_forget),
 		cmocka_unit_test(test_bounded_flood),
+		cmocka_unit_test(test_lockout_survives_flood),
 		cmocka_unit_test(test_zero_policy),
 	};
 
