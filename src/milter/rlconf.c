@@ -225,7 +225,7 @@ limits_parse_state(void *obj, const char *v, char *err, size_t errlen)
 	return set_string(&rlc(obj)->state_file, v, 1);
 }
 
-/* memory, or redis://HOST:PORT/DB (rlredis.c checks the URL). */
+/* memory, or redis://HOST:PORT/DB (rlredis_parse.c checks the URL). */
 int
 limits_parse_backend(void *obj, const char *v, char *err, size_t errlen)
 {

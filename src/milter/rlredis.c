@@ -1,26 +1,17 @@
 /*
- * rlredis.c - the Redis side of RateLimitBackend: connections, back-off,
- * and the Lua script that does each check-and-update (the URL, keys and
- * answers are read in rlredis_parse.c).
- *
- * The script is the GCRA of ratelimit.h in microseconds of Redis's TIME.
- * Lua numbers are doubles, exact below 2^53: a TAT in microseconds since
- * the epoch (about 2^51) fits, nanoseconds would not.  The increment of
- * a charge, cost * W / N, is worked out in 128 bits and handed to
- * the script as whole microseconds plus a remainder in 1/N us, so the
- * arithmetic stays exact for any N and W the configuration accepts: a
- * burst of N passes, then one per W/N, and no window boundary lets 2N
- * through.  A counter key expires (PEXPIRE) when all its kinds have
- * refilled, so Redis's memory is bounded by the accounts that owe.
+ * rlredis.c - the Redis side of RateLimitBackend: the connections, and
+ * the operations of rlredis.h as commands and script calls on them.  The
+ * script is in rlredis_script.c, the back-off in rlredis_health.c, and
+ * the URL, keys and answers are read in rlredis_parse.c.
  *
  * Connections are per thread (pthread key, freed at thread exit): a
  * libmilter worker never waits for another's reply.  A broken connection
  * is reopened once at once (Redis restarted); when that fails too, or
  * Redis answers an error, the server is marked down for the process and
- * retried after a back-off that doubles from 250 ms to 5 s.  Until then
- * nobody waits for it.
+ * retried after a back-off (rlredis_health.c).  Until then nobody waits
+ * for it.
  */
-#include "rlredis.h"
+#include "rlredis_int.h"
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
@@ -36,244 +27,8 @@
 #include "util.h"
 
 #define KEY_MAX 1200
-#define DOWN_REMIND_NS (60 * RL_NS)
-
-static const char script_text[] =
-    "if redis.replicate_commands then redis.replicate_commands() end\n"
-    "local t = redis.call('TIME')\n"
-    "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
-    "local op = ARGV[1]\n"
-    "local function num(x) return string.format('%.0f', x) end\n"
-    "if op == 'seen' then\n"
-    "  local win, cap = tonumber(ARGV[3]), tonumber(ARGV[4])\n"
-    "  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. num(now - win))\n"
-    "  redis.call('ZADD', KEYS[1], num(now), ARGV[2])\n"
-    "  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(cap + 1))\n"
-    "  redis.call('PEXPIRE', KEYS[1], num(math.floor(win / 1000) + 1))\n"
-    "  return redis.call('ZCARD', KEYS[1])\n"
-    "end\n"
-    "local f, n, w = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])\n"
-    "local v = redis.call('HMGET', KEYS[1], f, f .. '.r', 'e')\n"
-    "local tat, frac = tonumber(v[1]) or 0, tonumber(v[2]) or 0\n"
-    "local e = tonumber(v[3]) or 0\n"
-    "if op == 'usage' then\n"
-    "  if not v[1] then return {0, 0, 0} end\n"
-    "  if tat < now then return {1, 0, 0} end\n"
-    "  return {1, tat - now, frac}\n"
-    "end\n"
-    "local inc, incf = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
-    "local function gcra(a, r)\n"
-    "  if r >= n then r = 0 end\n"
-    "  if a < now then a = now; r = 0 end\n"
-    "  local i = inc\n"
-    "  r = r + incf\n"
-    "  if r >= n then r = r - n; i = i + 1 end\n"
-    "  a = a + i\n"
-    "  if a > now + 4503599627370496 then a = now + 4503599627370496 end\n"
-    "  local d = a - now\n"
-    "  return d < w or (d == w and r == 0), a, r, d\n"
-    "end\n"
-    "local function store(a, r)\n"
-    "  if a > e then e = a end\n"
-    "  redis.call('HSET', KEYS[1], f, num(a), f .. '.r', num(r), 'e', num(e))\n"
-    "  redis.call('PEXPIRE', KEYS[1], num(math.floor((e - now) / 1000) + 1))\n"
-    "end\n"
-    "if op == 'charge' then\n"
-    "  local ok, a, r, d = true, 0, 0, 0\n"
-    "  if n > 0 then\n"
-    "    ok, a, r, d = gcra(tat, frac)\n"
-    "    if (ok and ARGV[7] ~= 'check') or (not ok and ARGV[7] == 'force') then\n"
-    "      store(a, r)\n"
-    "    end\n"
-    "  end\n"
-    "  local retry = 0\n"
-    "  if not ok then\n"
-    "    retry = d - w\n"
-    "    if r ~= 0 then retry = retry + 1 end\n"
-    "  end\n"
-    "  local s = false\n"
-    "  if ARGV[8] ~= '' then s = redis.call('HGET', KEYS[2], ARGV[8]) end\n"
-    "  return {ok and 1 or 0, retry, s}\n"
-    "end\n"
-    "if op == 'hit' then\n"
-    "  local first = tat < now or (tat == now and frac == 0)\n"
-    "  local _, a, r = gcra(tat, frac)\n"
-    "  store(a, r)\n"
-    "  local ok = gcra(a, r)\n"
-    "  return {first and 1 or 0, ok and 0 or 1}\n"
-    "end\n"
-    "return redis.error_reply('portcullis: unknown operation ' .. op)\n";
 
 static const char *const mode_names[] = { "check", "take", "force" };
-
-/* ---- health: the process-wide view of each server ------------------ */
-
-/*
- * Right after a reload that changed the URL, sessions pinned to the old
- * configuration still use the old server: a few entries, least recently
- * used replaced, keep the two views apart.
- */
-#define HEALTH_SLOTS 4
-
-struct health {
-	struct rlredis_target t;
-	int used, down;
-	uint64_t last_use, down_since, retry_at, backoff_ms, last_log;
-	uint64_t fallbacks;
-	char why[256];
-};
-
-static pthread_mutex_t health_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct health healths[HEALTH_SLOTS];
-
-static _Thread_local int failed_here;
-
-int
-rlredis_failed(void)
-{
-	return failed_here;
-}
-
-void
-rlredis_clear_failed(void)
-{
-	failed_here = 0;
-}
-
-/* The entry of t (health_lock held); *fresh: new, and not the first. */
-static struct health *
-health_of(const struct rlredis_target *t, uint64_t now, int *fresh)
-{
-	struct health *h, *lru = &healths[0];
-	size_t i;
-
-	*fresh = 0;
-	for (i = 0; i < HEALTH_SLOTS; i++) {
-		h = &healths[i];
-		if (h->used && rlredis_same(&h->t, t)) {
-			h->last_use = now;
-			return h;
-		}
-		if (!h->used || (lru->used && h->last_use < lru->last_use))
-			lru = h;
-	}
-	/* The first server of the process needs no news; a reload's does. */
-	*fresh = healths[0].used;
-	memset(lru, 0, sizeof(*lru));
-	lru->t = *t;
-	lru->used = 1;
-	lru->last_use = now;
-	return lru;
-}
-
-/* Log lines are written after the lock is released. */
-struct note {
-	int what;	/* 0 none, 1 new target, 2 still down */
-	uint64_t secs, count;
-	char why[256];
-};
-
-static void
-note_log(const struct rlredis_target *t, const struct note *n)
-{
-	if (n->what == 1)
-		pc_log_info("RateLimitBackend: using %s", t->display);
-	else if (n->what == 2)
-		pc_log_err("RateLimitBackend %s still unreachable after %" PRIu64
-		    "s (%s); %" PRIu64 " decisions made on this node's own "
-		    "limits so far", t->display, n->secs, n->why, n->count);
-}
-
-/* 0: go ahead; -1: in back-off, do not wait for the server. */
-static int
-gate(const struct rlredis_target *t, char *err, size_t errlen)
-{
-	struct note n = { 0, 0, 0, "" };
-	struct health *h;
-	uint64_t now = rl_now();
-	int rc = 0, fresh;
-
-	pthread_mutex_lock(&health_lock);
-	h = health_of(t, now, &fresh);
-	if (fresh)
-		n.what = 1;
-	if (h->down && now < h->retry_at) {
-		h->fallbacks++;
-		if (now - h->last_log >= DOWN_REMIND_NS) {
-			h->last_log = now;
-			n.what = 2;
-			n.secs = (uint64_t)((now - h->down_since) / RL_NS);
-			n.count = h->fallbacks;
-			pc_strlcpy(n.why, h->why, sizeof(n.why));
-		}
-		pc_err(err, errlen, "%s unreachable: %s", t->display, h->why);
-		rc = -1;
-	} else if (h->down) {
-		/* This thread probes; the others keep falling back. */
-		h->retry_at = now + h->backoff_ms * 1000000ULL;
-	}
-	pthread_mutex_unlock(&health_lock);
-	note_log(t, &n);
-	if (rc < 0)
-		failed_here = 1;
-	return rc;
-}
-
-static void
-went_ok(const struct rlredis_target *t)
-{
-	struct health *h;
-	uint64_t now = rl_now(), secs = 0, count = 0;
-	int fresh, back = 0;
-
-	pthread_mutex_lock(&health_lock);
-	h = health_of(t, now, &fresh);
-	if (h->down) {
-		back = 1;
-		secs = (uint64_t)((now - h->down_since) / RL_NS);
-		count = h->fallbacks;
-		h->down = 0;
-		h->backoff_ms = 0;
-		h->fallbacks = 0;
-	}
-	pthread_mutex_unlock(&health_lock);
-	if (back)
-		pc_log_warn("RateLimitBackend %s answers again after %" PRIu64
-		    "s; %" PRIu64 " decisions were made on this node's own "
-		    "limits meanwhile; limits are shared again", t->display,
-		    secs, count);
-}
-
-static int
-went_bad(const struct rlredis_target *t, const char *why)
-{
-	struct health *h;
-	uint64_t now = rl_now();
-	int fresh, first = 0;
-
-	failed_here = 1;
-	pthread_mutex_lock(&health_lock);
-	h = health_of(t, now, &fresh);
-	if (!h->down) {
-		first = 1;
-		h->down = 1;
-		h->down_since = h->last_log = now;
-		h->backoff_ms = RLREDIS_BACKOFF_MIN_MS;
-		h->fallbacks = 1;
-	} else {
-		h->backoff_ms *= 2;
-		if (h->backoff_ms > RLREDIS_BACKOFF_MAX_MS)
-			h->backoff_ms = RLREDIS_BACKOFF_MAX_MS;
-	}
-	pc_strlcpy(h->why, why, sizeof(h->why));
-	h->retry_at = now + h->backoff_ms * 1000000ULL;
-	pthread_mutex_unlock(&health_lock);
-	if (first)
-		pc_log_err("RateLimitBackend %s: %s; FALLING BACK to this "
-		    "node's own in-process rate limits (not shared with other "
-		    "nodes) until it answers again", t->display, why);
-	return -1;
-}
 
 /* ---- connections ----------------------------------------------------- */
 
@@ -342,15 +97,6 @@ ctx_error(const redisContext *ctx)
 	return ctx->errstr[0] != '\0' ? ctx->errstr : "connection lost";
 }
 
-/* An error answer as text; NULL when r is not one. */
-static const char *
-reply_error(const redisReply *r)
-{
-	if (r == NULL)
-		return "no answer";
-	return r->type == REDIS_REPLY_ERROR ? r->str : NULL;
-}
-
 /* A command during connection set-up, whose answer must not be an error. */
 static int
 setup_cmd(struct conn *c, char *err, size_t errlen, const char *what,
@@ -361,7 +107,7 @@ setup_cmd(struct conn *c, char *err, size_t errlen, const char *what,
 
 	if (r == NULL)
 		return pc_err(err, errlen, "%s: %s", what, ctx_error(c->ctx));
-	if ((e = reply_error(r)) != NULL) {
+	if ((e = rlredis_reply_error(r)) != NULL) {
 		pc_err(err, errlen, "%s: %s", what, e);
 		freeReplyObject(r);
 		return -1;
@@ -381,7 +127,7 @@ setup_cmd(struct conn *c, char *err, size_t errlen, const char *what,
 static int
 script_load(struct conn *c, char *err, size_t errlen)
 {
-	const char *argv[] = { "SCRIPT", "LOAD", script_text };
+	const char *argv[] = { "SCRIPT", "LOAD", rlredis_script };
 
 	return setup_cmd(c, err, errlen, "SCRIPT LOAD", 3, argv);
 }
@@ -498,22 +244,22 @@ run(const struct rlredis_target *t, int argc, const char **argv,
 	const char *e;
 	char why[300];
 
-	if (gate(t, err, errlen) < 0)
+	if (rlredis_gate(t, err, errlen) < 0)
 		return NULL;
 	r = command(t, argc, argv, argvlen, sha_slot, why, sizeof(why));
 	if (r == NULL) {
 		pc_err(err, errlen, "%s: %s", t->display, why);
-		went_bad(t, why);
+		rlredis_went_bad(t, why);
 		return NULL;
 	}
-	if ((e = reply_error(r)) != NULL) {
+	if ((e = rlredis_reply_error(r)) != NULL) {
 		snprintf(why, sizeof(why), "error answer: %.200s", e);
 		pc_err(err, errlen, "%s: %s", t->display, why);
 		freeReplyObject(r);
-		went_bad(t, why);
+		rlredis_went_bad(t, why);
 		return NULL;
 	}
-	went_ok(t);
+	rlredis_went_ok(t);
 	return r;
 }
 
@@ -522,7 +268,7 @@ static int
 odd(const struct rlredis_target *t, redisReply *r, const char *why)
 {
 	freeReplyObject(r);
-	return went_bad(t, why);
+	return rlredis_went_bad(t, why);
 }
 
 /* ---- operations ------------------------------------------------------ */

@@ -1,11 +1,12 @@
 /*
  * rlredis_parse.c - the parts of RateLimitBackend redis that do no I/O:
  * the URL, the key encoding, the exact increment handed to the script,
- * and the reading of its answers.  Kept apart from the connections
- * (rlredis.c) so the unit tests drive them with hand-made answers,
- * including the shapes a wrong server would send.
+ * and the reading of its answers (error answers too, for rlredis.c).
+ * Kept apart from the connections (rlredis.c) so the unit tests drive
+ * them with hand-made answers, including the shapes a wrong server would
+ * send.
  */
-#include "rlredis.h"
+#include "rlredis_int.h"
 
 #include <ctype.h>
 #include <hiredis/hiredis.h>
@@ -215,9 +216,8 @@ rlredis_increment(const struct rl_limit *l, uint64_t cost, uint64_t *inc,
 	*inc = (uint64_t)p;
 }
 
-/* An error answer as text; NULL when r is not one. */
-static const char *
-reply_error(const redisReply *r)
+const char *
+rlredis_reply_error(const redisReply *r)
 {
 	if (r == NULL)
 		return "no answer";
@@ -267,8 +267,8 @@ rlredis_read_charge(const redisReply *r, struct rlredis_charge *out,
 	const redisReply *s;
 
 	memset(out, 0, sizeof(*out));
-	if (reply_error(r) != NULL)
-		return pc_err(err, errlen, "%s", reply_error(r));
+	if (rlredis_reply_error(r) != NULL)
+		return pc_err(err, errlen, "%s", rlredis_reply_error(r));
 	if (int_at(r, 0, &ok) < 0 || int_at(r, 1, &retry) < 0 ||
 	    r->elements != 3 || ok > 1)
 		return pc_err(err, errlen, "odd answer to the charge script");
@@ -294,8 +294,8 @@ rlredis_read_hit(const redisReply *r, int *first, int *over, char *err,
 {
 	long long f, o;
 
-	if (reply_error(r) != NULL)
-		return pc_err(err, errlen, "%s", reply_error(r));
+	if (rlredis_reply_error(r) != NULL)
+		return pc_err(err, errlen, "%s", rlredis_reply_error(r));
 	if (int_at(r, 0, &f) < 0 || int_at(r, 1, &o) < 0 || r->elements != 2 ||
 	    f > 1 || o > 1)
 		return pc_err(err, errlen, "odd answer to the hit script");
@@ -311,8 +311,8 @@ rlredis_read_usage(const redisReply *r, const struct rl_limit *lim,
 	long long k, owed, frac;
 
 	memset(u, 0, sizeof(*u));
-	if (reply_error(r) != NULL)
-		return pc_err(err, errlen, "%s", reply_error(r));
+	if (rlredis_reply_error(r) != NULL)
+		return pc_err(err, errlen, "%s", rlredis_reply_error(r));
 	if (int_at(r, 0, &k) < 0 || int_at(r, 1, &owed) < 0 ||
 	    int_at(r, 2, &frac) < 0 || r->elements != 3 || k > 1)
 		return pc_err(err, errlen, "odd answer to the usage script");
@@ -337,8 +337,8 @@ int
 rlredis_read_integer(const redisReply *r, long long *v, char *err,
     size_t errlen)
 {
-	if (reply_error(r) != NULL)
-		return pc_err(err, errlen, "%s", reply_error(r));
+	if (rlredis_reply_error(r) != NULL)
+		return pc_err(err, errlen, "%s", rlredis_reply_error(r));
 	if (r->type != REDIS_REPLY_INTEGER)
 		return pc_err(err, errlen, "odd answer: not an integer");
 	*v = r->integer;

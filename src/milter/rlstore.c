@@ -6,7 +6,7 @@
  * never refused or delayed because Redis is unreachable or answers an
  * error.  The decision is then made with this node's own table, which
  * has shadowed what this node charged while Redis answered, and
- * rlredis.c logs the outage loudly, once when it starts, every minute
+ * rlredis_health.c logs the outage loudly, once when it starts, every minute
  * while it lasts, and once when Redis answers again.  OnInternalError is
  * not involved: an outage of a shared counter is not a reason to bounce
  * or to wave through mail, and per-node limits are the safe middle.
