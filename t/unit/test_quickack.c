@@ -1,7 +1,10 @@
 /*
  * test_quickack.c - src/milter/quickack.c, linked here as it is into
- * portcullis-milter: a read() on an accepted TCP connection must leave
- * TCP_QUICKACK armed, and other descriptors must be left alone.
+ * portcullis-milter: reading a packet that gets no reply (macros, abort)
+ * from an accepted TCP connection must leave TCP_QUICKACK armed, reading
+ * one that is answered must not spend a system call on it, and other
+ * descriptors must be left alone.  The framing itself (quickack_feed) is
+ * tested byte by byte.
  *
  * The kernel reports TCP_QUICKACK as "not in pingpong (delayed-ACK)
  * mode".  The tests put the socket into that mode by hand, have the peer
@@ -91,44 +94,157 @@ quickack(int fd)
 	return v;
 }
 
-/* Delayed-ACK mode, then one byte from the peer waiting to be read. */
-static void
-disarm_and_send(struct pair *p)
+/* A milter packet: 4-byte length (command + data), command, data. */
+static size_t
+packet(unsigned char *buf, char cmd, const char *data)
 {
+	size_t n = strlen(data) + 1;
+
+	buf[0] = (unsigned char)(n >> 24);
+	buf[1] = (unsigned char)(n >> 16);
+	buf[2] = (unsigned char)(n >> 8);
+	buf[3] = (unsigned char)n;
+	buf[4] = (unsigned char)cmd;
+	memcpy(buf + 5, data, n - 1);
+	return n + 4;
+}
+
+/* Delayed-ACK mode, then a packet from the peer waiting to be read. */
+static size_t
+disarm_and_send(struct pair *p, char cmd, const char *data)
+{
+	unsigned char buf[64];
+	size_t n = packet(buf, cmd, data);
 	int zero = 0;
 
 	assert_int_equal(setsockopt(p->srv, IPPROTO_TCP, TCP_QUICKACK, &zero,
 	    sizeof(zero)), 0);
-	assert_int_equal(write(p->cli, "x", 1), 1);
+	assert_int_equal(write(p->cli, buf, n), (ssize_t)n);
+	return n;
+}
+
+/* Reads a packet as libmilter does: the 5-byte header, then the data. */
+static void
+read_packet(int fd, size_t n)
+{
+	unsigned char buf[64];
+
+	assert_int_equal(read(fd, buf, 5), 5);
+	if (n > 5)
+		assert_int_equal(read(fd, buf, n - 5), (ssize_t)(n - 5));
 }
 
 static void
 test_read_rearms_tcp(void **state)
 {
+	unsigned char buf[64];
+	unsigned long before;
 	struct pair p;
-	char c;
+	size_t n;
 
 	(void)state;
 	tcp_pair(&p);
 	assert_true(quickack_tracked(p.srv));
 
 	/* Control: the bare system call leaves delayed-ACK mode on. */
-	disarm_and_send(&p);
-	assert_int_equal(syscall(SYS_read, p.srv, &c, 1), 1);
+	n = disarm_and_send(&p, 'D', "Mi");
+	assert_int_equal(syscall(SYS_read, p.srv, buf, n), (ssize_t)n);
 	if (quickack(p.srv) != 0) {
 		pair_close(&p);
 		skip();
 	}
 
-	/* The interposed read() re-arms it. */
-	disarm_and_send(&p);
-	assert_int_equal(read(p.srv, &c, 1), 1);
+	/* Macros get no reply: the interposed read() re-arms it. */
+	n = disarm_and_send(&p, 'D', "Mi");
+	before = quickack_rearmed();
+	assert_int_equal(read(p.srv, buf, 5), 5);
+	/* Not mid-packet.  (The kernel's own flag is no witness here: a
+	 * partial read may leave delayed-ACK mode by itself.) */
+	assert_int_equal(quickack_rearmed(), before);
+	assert_int_equal(read(p.srv, buf, n - 5), (ssize_t)(n - 5));
 	assert_int_equal(quickack(p.srv), 1);
-	/* And again: the kernel clears it, so every read must re-arm. */
-	disarm_and_send(&p);
-	assert_int_equal(read(p.srv, &c, 1), 1);
+	assert_int_equal(quickack_rearmed(), before + 1);
+	/* And again: the kernel clears it, so every such packet re-arms. */
+	n = disarm_and_send(&p, 'D', "Hfoo");
+	read_packet(p.srv, n);
 	assert_int_equal(quickack(p.srv), 1);
+	/* An abort has no data and gets no reply either. */
+	n = disarm_and_send(&p, 'A', "");
+	before = quickack_rearmed();
+	read_packet(p.srv, n);
+	assert_int_equal(quickack(p.srv), 1);
+	assert_int_equal(quickack_rearmed(), before + 1);
+	/* MAIL FROM is answered, and the answer carries the ACK. */
+	n = disarm_and_send(&p, 'M', "<a@b>");
+	before = quickack_rearmed();
+	read_packet(p.srv, n);
+	assert_int_equal(quickack_rearmed(), before);
 	pair_close(&p);
+}
+
+static size_t
+feed_str(struct qa_stream *s, const unsigned char *p, size_t n, size_t step,
+    int *acks)
+{
+	size_t i, k;
+
+	*acks = 0;
+	for (i = 0; i < n; i += k) {
+		k = n - i < step ? n - i : step;
+		*acks += quickack_feed(s, p + i, k);
+	}
+	return i;
+}
+
+static void
+test_framing(void **state)
+{
+	unsigned char buf[256];
+	struct qa_stream s;
+	size_t n = 0, step;
+	int acks;
+
+	(void)state;
+	/* D, M, D, R, A, D, L: three answered, four not. */
+	n += packet(buf + n, 'D', "Mi\0001");
+	n += packet(buf + n, 'M', "<a@b>");
+	n += packet(buf + n, 'D', "R{rcpt_addr}\000x");
+	n += packet(buf + n, 'R', "<c@d>");
+	n += packet(buf + n, 'A', "");
+	n += packet(buf + n, 'D', "");
+	n += packet(buf + n, 'L', "Subject\000hi");
+	/* However the bytes arrive, the same packets end. */
+	for (step = 1; step <= n; step++) {
+		memset(&s, 0, sizeof(s));
+		feed_str(&s, buf, n, step, &acks);
+		if (step == n)
+			assert_int_equal(acks, 1);	/* one read: one re-arm */
+		else
+			assert_true(acks >= 1 && acks <= 4);
+		assert_int_equal(s.got, 0);	/* between packets */
+		assert_int_equal(s.left, 0);
+	}
+	/* Byte by byte, each unanswered packet counts once. */
+	memset(&s, 0, sizeof(s));
+	feed_str(&s, buf, n, 1, &acks);
+	assert_int_equal(acks, 4);
+
+	/* A length of 0 (malformed) ends the packet at its header. */
+	memset(&s, 0, sizeof(s));
+	memcpy(buf, "\0\0\0\0D", 5);
+	assert_int_equal(quickack_feed(&s, buf, 5), 1);
+	assert_int_equal(s.got, 0);
+	/* A huge length is counted down, not allocated. */
+	memset(&s, 0, sizeof(s));
+	memcpy(buf, "\xff\xff\xff\xff" "B", 5);
+	assert_int_equal(quickack_feed(&s, buf, 5), 0);
+	assert_int_equal(s.left, 0xfffffffeu);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(quickack_feed(&s, buf, sizeof(buf)), 0);
+	assert_int_equal(s.left, 0xfffffffeu - sizeof(buf));
+	/* Nothing read, nothing changed. */
+	assert_int_equal(quickack_feed(&s, buf, 0), 0);
+	assert_int_equal(s.left, 0xfffffffeu - sizeof(buf));
 }
 
 static void
@@ -185,9 +301,9 @@ test_unix_and_files_untouched(void **state)
 static void
 test_reused_descriptor_dropped(void **state)
 {
+	unsigned char buf[8];
 	struct pair p;
 	int sv[2], fd;
-	char c;
 
 	(void)state;
 	tcp_pair(&p);
@@ -200,9 +316,10 @@ test_reused_descriptor_dropped(void **state)
 		assert_int_equal(dup2(sv[0], fd), fd);
 		close(sv[0]);
 	}
-	assert_int_equal(write(sv[1], "q", 1), 1);
+	/* An abort packet: the read that ends it tries setsockopt(). */
+	assert_int_equal(write(sv[1], "\0\0\0\1A", 5), 5);
 	errno = 0;
-	assert_int_equal(read(fd, &c, 1), 1);
+	assert_int_equal(read(fd, buf, 5), 5);
 	assert_int_equal(errno, 0);	/* the failed setsockopt is hidden */
 	assert_false(quickack_tracked(fd));
 	close(fd);
@@ -216,6 +333,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_rearms_tcp),
+		cmocka_unit_test(test_framing),
 		cmocka_unit_test(test_unix_and_files_untouched),
 		cmocka_unit_test(test_reused_descriptor_dropped),
 	};
