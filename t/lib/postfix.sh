@@ -31,7 +31,9 @@
 #   pf_accepted_lines PROG BASE LINE...   print the config LINEs that
 #                                    `PROG -n` accepts after the lines in BASE
 #
-# Set PF_KEEP=1 to keep temporary directories after pf_cleanup (debugging),
+# Set PF_TMPDIR to make instance directories somewhere else than /tmp (the
+# benchmark puts them on tmpfs), PF_KEEP=1 to keep temporary directories
+# after pf_cleanup (debugging),
 # PF_DETACH=1 to start smtp-sink in its own session (for a demo that must
 # outlive the shell that started it).
 #
@@ -58,14 +60,14 @@ pf_missing_tools() {
 	done
 }
 
-# pf_mktemp VAR: create a fresh instance directory under /tmp, store its
+# pf_mktemp VAR: create a fresh instance directory under $PF_TMPDIR (default /tmp), store its
 # path in the variable VAR, and remember it for pf_cleanup.  (Not a command
 # substitution: that would run in a subshell and forget the directory.)
 # Postfix's daemons run as the postfix user and must traverse it, so the
 # directory is made world-searchable.
 pf_mktemp() {
 	local pf__d
-	pf__d=$(mktemp -d /tmp/portcullis-pf.XXXXXXXX) || return 1
+	pf__d=$(mktemp -d "${PF_TMPDIR:-/tmp}/portcullis-pf.XXXXXXXX") || return 1
 	chmod 755 "$pf__d"
 	PF_TEMPDIRS+=("$pf__d")
 	printf -v "$1" '%s' "$pf__d"
