@@ -36,29 +36,10 @@ if [ "$(id -u)" != 0 ]; then
 	echo "Bail out! $0 needs root (it runs Postfix's master and smtp-sink)"
 	exit 1
 fi
-missing=$(pf_missing_tools)
-for t in python3 timeout script; do
-	command -v "$t" >/dev/null 2>&1 || missing="$missing$t "
-done
-if [ -n "$missing" ]; then
-	echo "Bail out! missing programs: $missing"
-	exit 1
-fi
+pf_require python3 timeout script
 
-find_prog() {	# RELPATH
-	local b
-	for b in "${abs_top_builddir:-}" "${top_builddir:-}" "$PWD" "$PWD/.." \
-	    "$top_srcdir"; do
-		[ -n "$b" ] || continue
-		if [ -x "$b/$1" ]; then
-			(cd "$b" && printf '%s\n' "$PWD/$1")
-			return
-		fi
-	done
-	printf '%s\n' "$top_srcdir/$1"
-}
-MILTER=${PORTCULLIS_MILTER:-$(find_prog src/milter/portcullis-milter)}
-CTL=${PORTCULLISCTL:-$(find_prog src/ctl/portcullisctl)}
+MILTER=${PORTCULLIS_MILTER:-$(mt_find_prog src/milter/portcullis-milter)}
+CTL=${PORTCULLISCTL:-$(mt_find_prog src/ctl/portcullisctl)}
 for p in "$MILTER" "$CTL"; do
 	[ -x "$p" ] || { echo "Bail out! $p is not built"; exit 1; }
 done

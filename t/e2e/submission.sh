@@ -21,24 +21,7 @@ top_srcdir=$(cd "$here/../.." && pwd) || exit 1
 # shellcheck source=SCRIPTDIR/../lib/postfix.sh
 . "$top_srcdir/t/lib/postfix.sh" || exit 1
 
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: $0 needs root (it runs Postfix's master and smtp-sink)"
-	exit 77
-fi
-if ! command -v postfix >/dev/null 2>&1 && [ ! -x /usr/sbin/postfix ]; then
-	echo "SKIP: $0 needs Postfix (apt-get install postfix)"
-	exit 77
-fi
-PATH=$PATH:/usr/sbin:/sbin
-missing=$(pf_missing_tools)
-for t in swaks python3 timeout script; do
-	command -v "$t" >/dev/null 2>&1 || missing="$missing$t "
-done
-if [ -n "$missing" ]; then
-	echo "Bail out! missing programs: $missing(packages: postfix sasl2-bin" \
-	    "libsasl2-modules swaks openssl python3 bsdutils coreutils)"
-	exit 1
-fi
+pf_require swaks python3 timeout script
 
 MILTER=${PORTCULLIS_MILTER:-$(mt_find_prog src/milter/portcullis-milter)}
 if [ ! -x "$MILTER" ]; then

@@ -9,6 +9,8 @@
 # Nothing outside DIR is touched, so two instances on different ports can run
 # at once.  Needs root (Postfix's master and smtp-sink -u root).
 #
+#   pf_require TOOL...               SKIP unless root with Postfix; bail out
+#                                    when a tool is missing
 #   pf_mktemp VAR                    new instance dir in $VAR, removed by pf_cleanup
 #   pf_cleanup_on_exit               stop everything we started on any exit
 #   pf_init DIR PORTBASE [MILTER [SMTPSPORT]]   write the configuration:
@@ -49,6 +51,31 @@ PF_PIDS=()              # other processes (milters) pf_cleanup stops
 PF_CLEANED=
 
 pf_msg() { printf '# %s\n' "$*" >&2; }
+
+# pf_require TOOL...: what an end-to-end test needs before it starts.  Not
+# root, or no Postfix: SKIP (exit 77).  One of Postfix's tools or of TOOL
+# missing: "Bail out!" (exit 1).  Adds /usr/sbin and /sbin to PATH.
+pf_require() {
+	local t missing
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: $0 needs root (it runs Postfix's master and smtp-sink)"
+		exit 77
+	fi
+	if ! command -v postfix >/dev/null 2>&1 && [ ! -x /usr/sbin/postfix ]; then
+		echo "SKIP: $0 needs Postfix (apt-get install postfix)"
+		exit 77
+	fi
+	PATH=$PATH:/usr/sbin:/sbin
+	missing=$(pf_missing_tools)
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || missing="$missing$t "
+	done
+	if [ -n "$missing" ]; then
+		echo "Bail out! missing programs: $missing(contrib/install-deps.sh" \
+		    "installs them)"
+		exit 1
+	fi
+}
 
 # pf_missing_tools: print the names of the programs this library needs that
 # are not installed; empty output means all are there.
