@@ -24,39 +24,6 @@ const struct api_field api_feedback_fields[] = {
 };
 const size_t api_feedback_nfields = PC_ARRAY_LEN(api_feedback_fields);
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;	/* no overlong forms */
-		if (c == 0xED)
-			hi = 0x9F;	/* no surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		if (c == 0xF4)
-			hi = 0x8F;	/* nothing above U+10FFFF */
-	} else
-		return 0;
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	return len;
-}
-
 size_t
 api_utf8_cut(char *dst, size_t dstlen, const char *src, size_t max)
 {
@@ -68,7 +35,7 @@ api_utf8_cut(char *dst, size_t dstlen, const char *src, size_t max)
 	if (max > dstlen - 1)
 		max = dstlen - 1;
 	while (n > 0) {
-		k = utf8_seq(p, n);
+		k = pc_utf8_len(p, n);
 		if (k == 0) {		/* not UTF-8: one byte becomes '?' */
 			if (o + 1 > max)
 				break;

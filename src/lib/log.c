@@ -83,43 +83,6 @@ enum esc_mode {
 static const char hexdigits[] = "0123456789abcdef";
 
 /*
- * Length of the well-formed UTF-8 sequence at s (Unicode 3.9, table 3-7:
- * no overlongs, no surrogates, nothing above U+10FFFF), or 0 if s[0]
- * starts none.
- */
-static size_t
-utf8_len(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (avail < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/*
  * Valid characters that still end or disturb a line in some viewer: the
  * C1 controls (U+0080..U+009F, e.g. NEL and the 8-bit CSI terminals obey)
  * and U+2028/U+2029.  They are escaped although they are valid UTF-8.
@@ -195,7 +158,7 @@ escape(struct dstr *d, const char *str, size_t len, size_t cap,
 		unsigned char c = s[i];
 		int plain = 0;
 
-		k = utf8_len(s + i, len - i);
+		k = pc_utf8_len(s + i, len - i);
 		if (i + (k ? k : 1) > cap)
 			break;
 		if (k == 0) {

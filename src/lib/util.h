@@ -36,6 +36,12 @@ int pc_strcaseeq(const char *a, const char *b);
 void pc_str_lower(char *s);
 /* Trims ASCII white space in place and returns the first non-space byte. */
 char *pc_str_trim(char *s);
+/*
+ * Length of the well-formed UTF-8 sequence at s, avail bytes available
+ * (Unicode table 3-7: no overlongs, no surrogates, nothing above
+ * U+10FFFF), or 0 when s[0] starts none.
+ */
+size_t pc_utf8_len(const unsigned char *s, size_t avail);
 
 /* A growable, always NUL-terminated byte string. */
 struct dstr {
