@@ -6,9 +6,12 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fake_mseam.h"
+#include "mconf.h"
 #include "util.h"
 
 struct fake_mta mta;
@@ -113,4 +116,21 @@ fake_mta_macro(const char *name, const char *value)
 	assert_true(i < PC_ARRAY_LEN(mta.macros) - 1);
 	mta.macros[i][0] = name;
 	mta.macros[i][1] = value;
+}
+
+void
+fake_install_conf(const char *text)
+{
+	char path[] = "/tmp/pc-test-milterconf-XXXXXX", err[1024];
+	int fd = mkstemp(path);
+	struct mconf *c;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	c = mconf_load(path, err, sizeof(err));
+	unlink(path);
+	if (c == NULL)
+		fail_msg("%s", err);
+	mconf_install(c);
 }

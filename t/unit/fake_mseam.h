@@ -39,5 +39,7 @@ extern const struct mseam fake_mseam;
 void fake_mta_reset(void);
 /* Makes the MTA send macro name with value (the test fails when full). */
 void fake_mta_macro(const char *name, const char *value);
+/* Loads text as the milter's configuration and installs it (or fails). */
+void fake_install_conf(const char *text);
 
 #endif

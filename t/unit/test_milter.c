@@ -27,23 +27,6 @@
 
 static SMFICTX *const ctx = FAKE_CTX;
 
-static void
-install_conf(const char *text)
-{
-	char path[] = "/tmp/pc-test-milter-XXXXXX", err[1024];
-	int fd = mkstemp(path);
-	struct mconf *c;
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	c = mconf_load(path, err, sizeof(err));
-	unlink(path);
-	if (c == NULL)
-		fail_msg("%s", err);
-	mconf_install(c);
-}
-
 struct step {
 	const char *ip;
 	const char *tls;	/* {tls_version}, NULL without TLS */
@@ -151,7 +134,7 @@ test_replies(void **state)
 	size_t i;
 
 	(void)state;
-	install_conf("AccountDomain isp.example\n"
+	fake_install_conf("AccountDomain isp.example\n"
 	    "TrustedNetworks 192.0.2.0/24, 2001:db8::/32\n");
 	for (i = 0; i < PC_ARRAY_LEN(steps); i++) {
 		sfsistat r = run_session(&steps[i]);
@@ -189,7 +172,7 @@ test_require_tls(void **state)
 	};
 
 	(void)state;
-	install_conf("AccountDomain isp.example\nRequireTLS yes\n");
+	fake_install_conf("AccountDomain isp.example\nRequireTLS yes\n");
 	assert_int_equal(run_session(&no_tls), SMFIS_REJECT);
 	assert_string_equal(mta.text, no_tls.text);
 	assert_int_equal(run_session(&neither), SMFIS_REJECT);
@@ -207,7 +190,7 @@ test_on_internal_error_accept(void **state)
 	};
 
 	(void)state;
-	install_conf("OnInternalError accept\n");
+	fake_install_conf("OnInternalError accept\n");
 	assert_int_equal(run_session(&bad_login), SMFIS_ACCEPT);
 	mconf_install(NULL);
 }
@@ -221,7 +204,7 @@ test_header_from_off(void **state)
 	};
 
 	(void)state;
-	install_conf("CheckHeaderFrom no\n");
+	fake_install_conf("CheckHeaderFrom no\n");
 	assert_int_equal(run_session(&foreign), SMFIS_CONTINUE);
 	mconf_install(NULL);
 }
@@ -247,7 +230,7 @@ test_origin_stamp(void **state)
 	close(fd);
 	snprintf(conf, sizeof(conf), "AccountDomain isp.example\n"
 	    "OriginStamp yes\nOriginKeyFile %s\n", key);
-	install_conf(conf);
+	fake_install_conf(conf);
 	assert_int_equal(run_session(&ok), SMFIS_CONTINUE);
 	assert_int_equal(mta.hdrs.n, 1);
 	assert_string_equal(mta.hdrs.name[0], STAMP_HEADER);
@@ -282,13 +265,13 @@ test_spf_reply(void **state)
 	    NETDB_SUCCESS, "v=spf1 ip4:198.51.100.99 -all"), SPF_E_SUCCESS);
 	spf_use_dns_below(zone);
 	spf_cache_flush();
-	install_conf("AccountDomain isp.example\nSPFCheck reject\n"
+	fake_install_conf("AccountDomain isp.example\nSPFCheck reject\n"
 	    "SPFRelayAddress 192.0.2.25\n");
 	assert_int_equal(run_session(&refused), SMFIS_REJECT);
 	assert_string_equal(mta.rcode, refused.rcode);
 	assert_string_equal(mta.xcode, refused.xcode);
 	assert_string_equal(mta.text, refused.text);
-	install_conf("AccountDomain isp.example\nSPFCheck header\n"
+	fake_install_conf("AccountDomain isp.example\nSPFCheck header\n"
 	    "SPFRelayAddress 192.0.2.25\n");
 	assert_int_equal(run_session(&marked), SMFIS_CONTINUE);
 	assert_int_equal(mta.hdrs.n, 1);

@@ -28,23 +28,6 @@
 
 static SMFICTX *const ctx = FAKE_CTX;
 
-static void
-install_conf(const char *text)
-{
-	char path[] = "/tmp/pc-test-rlmilter-XXXXXX", err[1024];
-	int fd = mkstemp(path);
-	struct mconf *c;
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	c = mconf_load(path, err, sizeof(err));
-	unlink(path);
-	if (c == NULL)
-		fail_msg("%s", err);
-	mconf_install(c);
-}
-
 /*
  * One session from ip: MAIL FROM as login, nrcpt recipients, EOM.
  * Returns the first answer that is not CONTINUE; *accepted counts the
@@ -108,7 +91,7 @@ test_messages_tempfail(void **state)
 
 	(void)state;
 	snprintf(conf, sizeof(conf), "%sRateLimit messages 2/1h\n", base);
-	install_conf(conf);
+	fake_install_conf(conf);
 	for (i = 0; i < 2; i++)
 		assert_int_equal(session("198.51.100.7", "Ann@Isp.Example", 1, NULL),
 		    SMFIS_CONTINUE);
@@ -132,7 +115,7 @@ test_recipients_at_rcpt(void **state)
 
 	(void)state;
 	snprintf(conf, sizeof(conf), "%sRateLimit recipients 3/1d\n", base);
-	install_conf(conf);
+	fake_install_conf(conf);
 	assert_int_equal(session("198.51.100.7", "cat@isp.example", 5, &ok),
 	    SMFIS_TEMPFAIL);
 	assert_int_equal(ok, 3);
@@ -150,7 +133,7 @@ test_reject_quarantine_log(void **state)
 	(void)state;
 	snprintf(conf, sizeof(conf), "%sRateLimit messages 1/1h\n"
 	    "RateLimitAction reject\n", base);
-	install_conf(conf);
+	fake_install_conf(conf);
 	assert_int_equal(session("198.51.100.7", "dan@isp.example", 1, NULL),
 	    SMFIS_CONTINUE);
 	assert_int_equal(session("198.51.100.7", "dan@isp.example", 1, NULL),
@@ -162,7 +145,7 @@ test_reject_quarantine_log(void **state)
 
 	snprintf(conf, sizeof(conf), "%sRateLimit messages 1/1h\n"
 	    "RateLimitAction quarantine\n", base);
-	install_conf(conf);
+	fake_install_conf(conf);
 	assert_int_equal(session("198.51.100.7", "dan@isp.example", 1, NULL),
 	    SMFIS_CONTINUE);
 	assert_string_equal(mta.quarantined, "quarantined: rate limit messages 1/1h");
@@ -170,7 +153,7 @@ test_reject_quarantine_log(void **state)
 
 	snprintf(conf, sizeof(conf), "%sRateLimit messages 1/1h\n"
 	    "RateLimitAction log\n", base);
-	install_conf(conf);
+	fake_install_conf(conf);
 	assert_int_equal(session("198.51.100.7", "dan@isp.example", 1, NULL),
 	    SMFIS_CONTINUE);
 	assert_string_equal(mta.quarantined, "");
@@ -187,7 +170,7 @@ test_suspend_after(void **state)
 	(void)state;
 	snprintf(conf, sizeof(conf), "%sRateLimit messages 1/1h\n"
 	    "SuspendAfter 2/1h\n", base);
-	install_conf(conf);
+	fake_install_conf(conf);
 	assert_int_equal(session("198.51.100.7", "eve@isp.example", 1, NULL),
 	    SMFIS_CONTINUE);
 	assert_int_equal(session("198.51.100.7", "eve@isp.example", 1, NULL),
@@ -211,7 +194,7 @@ test_distinct_addresses(void **state)
 
 	(void)state;
 	snprintf(conf, sizeof(conf), "%sDistinctAddressLimit 2/1h\n", base);
-	install_conf(conf);
+	fake_install_conf(conf);
 	assert_int_equal(session("198.51.100.1", "fay@isp.example", 1, NULL),
 	    SMFIS_CONTINUE);
 	assert_int_equal(session("198.51.100.2", "fay@isp.example", 1, NULL),
@@ -234,7 +217,7 @@ test_trusted_per_address(void **state)
 	(void)state;
 	snprintf(conf, sizeof(conf), "%sTrustedNetworks 192.0.2.0/24\n"
 	    "RateLimit messages 1/1h\n", base);
-	install_conf(conf);
+	fake_install_conf(conf);
 	assert_int_equal(session("192.0.2.10", NULL, 1, NULL), SMFIS_CONTINUE);
 	assert_int_equal(session("192.0.2.11", NULL, 1, NULL), SMFIS_CONTINUE);
 	assert_int_equal(session("192.0.2.10", NULL, 1, NULL), SMFIS_TEMPFAIL);
@@ -263,7 +246,7 @@ test_control_commands(void **state)
 	dstr_init(&out);
 	snprintf(conf, sizeof(conf), "%sRateLimit messages 2/1h\n"
 	    "AccountDomain isp.example\n", base);
-	install_conf(conf);
+	fake_install_conf(conf);
 	assert_int_equal(session("198.51.100.7", "gus", 1, NULL), SMFIS_CONTINUE);
 	command("usage GUS\n", &out);
 	assert_non_null(strstr(out.buf, "account gus@isp.example\nsuspended no\n"
