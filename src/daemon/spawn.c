@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,30 +88,68 @@ show_output(char *buf, size_t n)
 	buf[n] = '\0';
 }
 
+/*
+ * Waits until pid has exited or deadline has passed: on a pidfd (Linux
+ * 5.3) that poll() reports readable at the exit, else by polling
+ * waitpid() at growing intervals (1 ms up to 20 ms), so a command that
+ * ends at once is reaped at once either way.
+ */
+static void
+wait_exit(pid_t pid, long long deadline)
+{
+	long long left;
+	long step_ms = 1;
+	int pfd = -1;
+
+#ifdef SYS_pidfd_open
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+	while ((left = deadline - now_ms()) > 0) {
+		if (pfd >= 0) {
+			struct pollfd pf = { .fd = pfd, .events = POLLIN };
+			int r = poll(&pf, 1, left > 1000 ? 1000 : (int)left);
+
+			if (r > 0 || (r < 0 && errno != EINTR))
+				break;
+			continue;
+		}
+		{
+			siginfo_t si;
+
+			si.si_pid = 0;	/* waitid() leaves it so while it runs */
+			if (waitid(P_PID, (id_t)pid, &si,
+			    WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid != 0)
+				break;	/* exited, or nothing to wait for */
+		}
+		{
+			struct timespec t = { 0, step_ms * 1000 * 1000 };
+
+			nanosleep(&t, NULL);
+		}
+		if (step_ms < 20)
+			step_ms *= 2;
+	}
+	if (pfd >= 0)
+		close(pfd);
+}
+
 /* Reaps pid, killing its group at deadline: 1 if it had to, -1 if lost. */
 static int
 reap_by(pid_t pid, long long deadline, int *status)
 {
 	pid_t w;
 
-	for (;;) {
-		w = waitpid(pid, status, WNOHANG);
-		if (w == pid)
-			return 0;
-		if (w < 0 && errno != EINTR)
-			return -1;	/* SIGCHLD ignored, say: nothing to wait for */
-		if (now_ms() >= deadline) {
-			kill(-pid, SIGKILL);
-			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-				;
-			return 1;
-		}
-		{
-			struct timespec t = { 0, 20 * 1000 * 1000 };
-
-			nanosleep(&t, NULL);
-		}
-	}
+	wait_exit(pid, deadline);
+	while ((w = waitpid(pid, status, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (w == pid)
+		return 0;
+	if (w < 0)
+		return -1;	/* SIGCHLD ignored, say: nothing to wait for */
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	return 1;
 }
 
 int
