@@ -13,6 +13,7 @@
  */
 #include "rlredis_int.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
@@ -179,7 +180,8 @@ fail:
 
 /*
  * Runs one command on this thread's connection to t (opened when
- * needed); a reused connection that turns out broken is reopened once.
+ * needed); a reused connection found closed is reopened once (never
+ * after a timeout: the command may have run).
  * EVALSHA's script SHA is filled in at argv[1] when sha_slot.  Returns
  * the answer, or NULL with err.  Error answers are returned as answers,
  * except NOSCRIPT, which reloads the script and tries again.
@@ -207,11 +209,23 @@ command(const struct rlredis_target *t, int argc, const char **argv,
 		for (i = 0; i < argc; i++)
 			lens[i] = argvlen != NULL && argvlen[i] != 0 ? argvlen[i] :
 			    strlen(argv[i]);
+		errno = 0;
 		r = redisCommandArgv(c->ctx, argc, argv, lens);
 		if (r == NULL) {
+			/*
+			 * Again on a new connection only when the command
+			 * cannot have run: the old one was found closed (a
+			 * restarted Redis).  After a timeout it may have run
+			 * and only its answer be late; a charge sent twice
+			 * would count twice.
+			 */
+			int e = errno, unsent = c->ctx->err == REDIS_ERR_EOF ||
+			    (c->ctx->err == REDIS_ERR_IO &&
+			    (e == ECONNRESET || e == EPIPE));
+
 			pc_err(err, errlen, "%s", ctx_error(c->ctx));
 			conn_close(c);
-			if (fresh)
+			if (fresh || !unsent)
 				return NULL;
 			continue;
 		}

@@ -69,9 +69,8 @@ rlstore_charge(const struct mconf *c, const char *account,
 			rl_charge(suspend_table(), account, kind, lim, cost, now,
 			    RL_FORCE, NULL, NULL);
 		if (flags != NULL) {
-			*flags = rc.suspended ? RL_F_SUSPENDED : 0;
-			suspend_mirror(account, rc.suspended, rc.reason,
-			    rc.since);
+			*flags = suspend_mirror(t, account, rc.suspended,
+			    rc.reason, rc.since) ? RL_F_SUSPENDED : 0;
 		}
 		if (retry_ns != NULL)
 			*retry_ns = rc.ok ? 0 : rc.retry_ns;

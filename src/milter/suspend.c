@@ -35,6 +35,7 @@ struct susp {
 	char *account;
 	char reason[REASON_MAX];
 	time_t since;
+	int unshared;	/* made while Redis failed: not in Redis yet */
 };
 
 static pthread_mutex_t susp_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -98,6 +99,7 @@ local_add(const char *account, const char *reason, time_t since)
 		pc_strlcpy(susp[nsusp].reason, reason != NULL ? reason : "",
 		    sizeof(susp[nsusp].reason));
 		susp[nsusp].since = since;
+		susp[nsusp].unshared = 0;
 		nsusp++;
 		fresh = 1;
 	}
@@ -131,15 +133,52 @@ local_is(const char *account)
 	return (rl_flags(suspend_table(), account) & RL_F_SUSPENDED) != 0;
 }
 
-void
-suspend_mirror(const char *account, int on, const char *reason, time_t since)
+/*
+ * A suspension this node made while Redis failed is not in Redis: Redis's
+ * "not suspended" must not lift it.  It is written there now instead
+ * (1: it holds; 0: there is none).
+ */
+static int
+share_unshared(const struct rlredis_target *t, const char *account)
 {
+	char reason[REASON_MAX], err[512];
+	time_t since = 0;
+	ssize_t i;
+	int shared;
+
+	pthread_mutex_lock(&susp_lock);
+	if ((i = find_susp(account)) < 0 || !susp[i].unshared) {
+		pthread_mutex_unlock(&susp_lock);
+		return 0;
+	}
+	pc_strlcpy(reason, susp[i].reason, sizeof(reason));
+	since = susp[i].since;
+	pthread_mutex_unlock(&susp_lock);
+	if (t != NULL && rlredis_suspend(t, account, reason, since, &shared,
+	    err, sizeof(err)) == 0) {
+		pthread_mutex_lock(&susp_lock);
+		if ((i = find_susp(account)) >= 0)
+			susp[i].unshared = 0;
+		pthread_mutex_unlock(&susp_lock);
+		pc_log_warn("suspension of %s, made while Redis could not be "
+		    "reached, is now shared", account);
+	}
+	return 1;
+}
+
+int
+suspend_mirror(const struct rlredis_target *t, const char *account, int on,
+    const char *reason, time_t since)
+{
+	if (!on && share_unshared(t, account))
+		return 1;
 	if (on == local_is(account))
-		return;
+		return on;
 	if (on)
 		local_add(account, reason, since);
 	else
 		local_remove(account);
+	return on;
 }
 
 int
@@ -153,7 +192,7 @@ suspend_is(const char *account)
 
 	if (t != NULL && rlredis_suspended(t, account, &yes, reason,
 	    sizeof(reason), &since, err, sizeof(err)) == 0) {
-		suspend_mirror(account, yes, reason, since);
+		yes = suspend_mirror(t, account, yes, reason, since);
 		mconf_release(c);
 		return yes;
 	}
@@ -172,8 +211,16 @@ suspend_account(const struct mconf *c, const char *account,
 
 	/* Redis says whether it is new cluster-wide: one node notifies. */
 	if (t != NULL && rlredis_suspend(t, account, reason, since, &shared,
-	    err, sizeof(err)) == 0)
+	    err, sizeof(err)) == 0) {
 		fresh = shared;
+	} else if (t != NULL) {
+		ssize_t i;
+
+		pthread_mutex_lock(&susp_lock);
+		if ((i = find_susp(account)) >= 0)
+			susp[i].unshared = 1;	/* see share_unshared() */
+		pthread_mutex_unlock(&susp_lock);
+	}
 	if (fresh) {
 		metrics_suspension();
 		if (c != NULL && c->rl != NULL)
@@ -213,8 +260,8 @@ suspend_info(const char *account, char *reason, size_t rlen, time_t *since)
 	int yes;
 
 	if (t != NULL && rlredis_suspended(t, account, &yes, reason, rlen,
-	    since, err, sizeof(err)) == 0) {
-		suspend_mirror(account, yes, reason, *since);
+	    since, err, sizeof(err)) == 0 &&
+	    suspend_mirror(t, account, yes, reason, *since) == yes) {
 		mconf_release(c);
 		return yes;
 	}

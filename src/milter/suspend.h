@@ -22,6 +22,8 @@
 
 #include "netaddr.h"
 
+struct rlredis_target;
+
 struct mconf;
 struct rl_table;
 
@@ -39,9 +41,13 @@ int suspend_account(const struct mconf *c, const char *account,
     const char *reason, time_t since);
 /* Restores a suspension from StateFile: no log, no notification. */
 void suspend_restore(const char *account, const char *reason, time_t since);
-/* Brings the local mirror in line with what Redis said (rlstore.c). */
-void suspend_mirror(const char *account, int on, const char *reason,
-    time_t since);
+/*
+ * Brings the local mirror in line with what Redis said (rlstore.c), and
+ * returns whether the account is suspended: a suspension this node made
+ * while Redis failed outlives Redis's "no" and is written to t then.
+ */
+int suspend_mirror(const struct rlredis_target *t, const char *account,
+    int on, const char *reason, time_t since);
 /* Forgets the addresses this process saw an account use. */
 void suspend_forget_addresses(const char *account);
 /* 1 when the account was suspended. */

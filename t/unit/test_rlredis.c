@@ -693,6 +693,32 @@ test_store_fallback(void **state)
 	    RL_CHECK, NULL, &flags));
 	assert_false(flags & RL_F_SUSPENDED);
 
+	/*
+	 * A suspension made while Redis is away stays when Redis answers
+	 * "not suspended" (it never heard of it), and is written there.
+	 */
+	assert_int_equal(suspend_account(down, "stolen@x", "while down", 7), 1);
+	assert_true(rlstore_charge(up, "stolen@x", RL_MESSAGES, &none, 1,
+	    RL_CHECK, NULL, &flags));
+	assert_true(flags & RL_F_SUSPENDED);
+	{
+		char reason[64];
+		time_t since = 0;
+		int yes = 0;
+
+		assert_int_equal(rlredis_suspended(&live, "stolen@x", &yes,
+		    reason, sizeof(reason), &since, err, sizeof(err)), 0);
+		assert_true(yes);
+		assert_string_equal(reason, "while down");
+	}
+	/* Once shared, a resume in Redis lifts it here as before. */
+	assert_int_equal(rlredis_resume(&live, "stolen@x", &had, err,
+	    sizeof(err)), 0);
+	assert_true(had);
+	assert_true(rlstore_charge(up, "stolen@x", RL_MESSAGES, &none, 1,
+	    RL_CHECK, NULL, &flags));
+	assert_false(flags & RL_F_SUSPENDED);
+
 	/* reset reaches both. */
 	assert_int_equal(rlstore_reset(up, "shadow@x"), 1);
 	assert_true(rlstore_charge(down, "shadow@x", RL_MESSAGES, &l, 1,
