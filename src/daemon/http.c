@@ -226,6 +226,10 @@ http_set_conf(struct http_server *s, struct dconf *c)
 		pc_log_warn("reload: Resolver changes reach registrations at "
 		    "restart (revalidation follows at its next pass)");
 	s->svc.conf = c;
+	/* The server's own registry handle stamps expiries too. */
+	pthread_mutex_lock(&s->state_lock);
+	registry_set_lifetime(s->svc.reg, c->lifetime);
+	pthread_mutex_unlock(&s->state_lock);
 	pthread_rwlock_unlock(&s->conf_lock);
 }
 

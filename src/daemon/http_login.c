@@ -32,13 +32,29 @@ http_client_key(struct http_req *r, char *key, size_t len)
 	snprintf(key, len, "addr:%s", text);
 }
 
+/* 1, with 429 and Retry-After filled in, while either key is locked out. */
+static int
+locked_out(struct http_req *r, const char *akey, const char *ckey,
+    int64_t now, int *code, unsigned *retry, char *detail, size_t dlen)
+{
+	unsigned w1 = throttle_wait(r->svc->login_acct, akey, now);
+	unsigned w2 = throttle_wait(r->svc->login_addr, ckey, now);
+
+	if (w1 == 0 && w2 == 0)
+		return 0;
+	*code = 429;
+	*retry = w1 > w2 ? w1 : w2;
+	snprintf(detail, dlen, "too many failed logins; try again in %u "
+	    "seconds", *retry);
+	return 1;
+}
+
 int
 http_login(struct http_req *r, const char *user, const char *password,
     int *code, unsigned *retry, char *detail, size_t dlen)
 {
 	char akey[THROTTLE_KEY_MAX], ckey[THROTTLE_KEY_MAX], why[256];
 	int64_t now = (int64_t)time(NULL);
-	unsigned w1, w2;
 	size_t i, n = strlen(user);
 	int rc;
 
@@ -54,18 +70,19 @@ http_login(struct http_req *r, const char *user, const char *password,
 	snprintf(akey, sizeof(akey), "acct:%s", user);
 	pc_str_lower(akey);
 	http_client_key(r, ckey, sizeof(ckey));
-	w1 = throttle_wait(r->svc->login_acct, akey, now);
-	w2 = throttle_wait(r->svc->login_addr, ckey, now);
-	if (w1 > 0 || w2 > 0) {
-		*code = 429;
-		*retry = w1 > w2 ? w1 : w2;
-		snprintf(detail, dlen, "too many failed logins; try again in "
-		    "%u seconds", *retry);
+	if (locked_out(r, akey, ckey, now, code, retry, detail, dlen))
 		return -1;
-	}
 	http_slow_begin(r);
 	rc = saslauth_check(user, password, why, sizeof(why));
 	http_slow_end(r);
+	/*
+	 * Requests sent side by side all pass the look above before the
+	 * first of them fails: whatever answer arrives after a lock-out
+	 * began stays unknown to the client, or the workers would multiply
+	 * the guesses per lock-out.
+	 */
+	if (locked_out(r, akey, ckey, now, code, retry, detail, dlen))
+		return -1;
 	if (rc == SASLAUTH_OK) {
 		throttle_success(r->svc->login_acct, akey);
 		return 0;
