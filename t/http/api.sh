@@ -218,6 +218,18 @@ req POST /api/v1/registrations "${A[@]}" "${J[@]}" -H 'X-Forwarded-For: 192.0.2.
 check "202 under ApprovalMode manual" is 202
 check "202 entry is pending" [ "$(jget 'd["status"]')" = pending ]
 
+# A reload's EntryLifetime reaches registrations made through the API.
+{ write_conf auto; echo "EntryLifetime 7d"; } > "$dir/d.conf"
+kill -HUP "$dpid"; sleep 1.5
+req POST /api/v1/registrations "${B[@]}" "${J[@]}" -H 'X-Forwarded-For: 192.0.2.23' -d '{}'
+check "201 after the lifetime reload" is 201
+days() { python3 -c 'import json,sys,datetime as D
+d=json.load(open(sys.argv[1])); f=lambda s: D.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+print(round((f(d["expires"]) - f(d["created"])).total_seconds() / 86400))' "$dir/body"; }
+check "... expires after the reloaded 7 days" [ "$(days)" = 7 ]
+write_conf manual > "$dir/d.conf"
+kill -HUP "$dpid"; sleep 1.5
+
 # Throttle: carol fails five times for free, then 429 with Retry-After,
 # even with the right password.
 for i in 1 2 3 4 5; do
