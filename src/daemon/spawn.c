@@ -94,16 +94,24 @@ show_output(char *buf, size_t n)
  * waitpid() at growing intervals (1 ms up to 20 ms), so a command that
  * ends at once is reaped at once either way.
  */
+/* A pidfd for pid (readable once it exits), or -1 without one. */
+static int
+open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
 static void
-wait_exit(pid_t pid, long long deadline)
+wait_exit(pid_t pid, int pfd, long long deadline)
 {
 	long long left;
 	long step_ms = 1;
-	int pfd = -1;
 
-#ifdef SYS_pidfd_open
-	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-#endif
 	while ((left = deadline - now_ms()) > 0) {
 		if (pfd >= 0) {
 			struct pollfd pf = { .fd = pfd, .events = POLLIN };
@@ -129,17 +137,15 @@ wait_exit(pid_t pid, long long deadline)
 		if (step_ms < 20)
 			step_ms *= 2;
 	}
-	if (pfd >= 0)
-		close(pfd);
 }
 
 /* Reaps pid, killing its group at deadline: 1 if it had to, -1 if lost. */
 static int
-reap_by(pid_t pid, long long deadline, int *status)
+reap_by(pid_t pid, int pfd, long long deadline, int *status)
 {
 	pid_t w;
 
-	wait_exit(pid, deadline);
+	wait_exit(pid, pfd, deadline);
 	while ((w = waitpid(pid, status, WNOHANG)) < 0 && errno == EINTR)
 		;
 	if (w == pid)
@@ -160,7 +166,7 @@ spawn_run(const char *what, const char *cmd, unsigned timeout_ms,
 	char out[1024];
 	size_t got = 0;
 	char **envp;
-	int pfd[2], devnull, status = 0, timed_out = 0;
+	int pfd[2], devnull, status = 0, timed_out = 0, pidfd, exited = 0;
 	long long deadline;
 	pid_t pid;
 
@@ -188,13 +194,22 @@ spawn_run(const char *what, const char *cmd, unsigned timeout_ms,
 	if (pid == 0)
 		pc_child_exec(&child);
 	setpgid(pid, pid);	/* also here: no window before the child's */
+	pidfd = open_pidfd(pid);
 	close(devnull);
 	close(pfd[1]);
 	free(envp);
 
 	deadline = now_ms() + (long long)timeout_ms;
+	/*
+	 * Output until EOF, or until the shell has exited: a job it left in
+	 * the background may hold the pipe open for as long as it likes.
+	 * After the exit, only what is already in the pipe is taken.
+	 */
 	for (;;) {
-		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
+		struct pollfd pf[2] = {
+			{ .fd = pfd[0], .events = POLLIN },
+			{ .fd = pidfd, .events = POLLIN },
+		};
 		long long left = deadline - now_ms();
 		char buf[4096];
 		ssize_t r;
@@ -202,11 +217,17 @@ spawn_run(const char *what, const char *cmd, unsigned timeout_ms,
 
 		if (left <= 0)
 			break;
-		pr = poll(&pf, 1, left > 1000 ? 1000 : (int)left);
+		pr = poll(pf, pidfd >= 0 ? 2 : 1,
+		    exited ? 0 : left > 1000 ? 1000 : (int)left);
 		if (pr < 0 && errno == EINTR)
 			continue;
-		if (pr <= 0)
+		if (pr > 0 && pidfd >= 0 && (pf[1].revents & POLLIN))
+			exited = 1;
+		if (!(pf[0].revents & (POLLIN | POLLHUP))) {
+			if (exited)
+				break;	/* gone, and nothing more to read */
 			continue;
+		}
 		r = read(pfd[0], buf, sizeof(buf));
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -222,7 +243,9 @@ spawn_run(const char *what, const char *cmd, unsigned timeout_ms,
 		}
 	}
 	close(pfd[0]);
-	timed_out = reap_by(pid, deadline, &status);
+	timed_out = reap_by(pid, pidfd, deadline, &status);
+	if (pidfd >= 0)
+		close(pidfd);
 	if (timed_out < 0) {
 		show_output(out, got);
 		return pc_err(err, errlen, "%s: cannot collect its exit status "

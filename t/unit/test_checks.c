@@ -387,6 +387,22 @@ test_notify(void **state)
 		usleep(20000);
 	assert_true(gone((pid_t)pid));
 	unlink(pidfile);
+
+	/*
+	 * A command that ends at once but leaves a job holding its output:
+	 * the shell's exit ends the wait, not the job's EOF or the limit.
+	 */
+	snprintf(cmd, sizeof(cmd), "echo started; sleep 30 & echo $! > %s",
+	    pidfile);
+	t0 = time(NULL);
+	assert_int_equal(checks_notify_run(cmd, 10000, "e", 1, "a",
+	    "192.0.2.1", "r", err, sizeof(err)), 0);
+	assert_true(time(NULL) - t0 < 5);
+	first_line(pidfile, out, sizeof(out));
+	pid = strtol(out, NULL, 10);
+	if (pid > 1)
+		kill((pid_t)pid, SIGKILL);
+	unlink(pidfile);
 	rmdir(dir);
 	pthread_cancel(th);
 	pthread_join(th, NULL);
