@@ -300,11 +300,16 @@ regsvc_renew(struct http_req *r, const char *account, int64_t id,
 	q.hostname = e.hostname;
 	q.domain = e.domain;
 	q.client = NULL;	/* ownership was proven at registration */
+	/*
+	 * The renewal first: the registry refuses it if the entry was
+	 * suspended while the checks ran, and then the results that
+	 * suspended it must stay as they are.
+	 */
 	if (run_checks(r, &q, o, &checks) == 0) {
-		if (registry_set_checks(r->svc->reg, id, checks, 1, why,
-		    sizeof(why)) < 0 || registry_change(r->svc->reg, id,
-		    REG_RENEW, account, "renewed by the subscriber, checks "
-		    "passed", why, sizeof(why)) < 0)
+		if (registry_change(r->svc->reg, id, REG_RENEW, account,
+		    "renewed by the subscriber, checks passed", why,
+		    sizeof(why)) < 0 || registry_set_checks(r->svc->reg, id,
+		    checks, 1, why, sizeof(why)) < 0)
 			out_set(o, 409, "conflict", "%s", why);
 		else
 			o->code = 200;
