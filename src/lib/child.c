@@ -164,16 +164,21 @@ close_above_stdio(long fd_max)
 void
 pc_child_exec(const struct pc_child *c)
 {
-	int fd;
+	int fd, from[3];
 
 	setpgid(0, 0);
 	pc_child_reset_signals();
-	for (fd = 0; fd <= 2; fd++) {
-		if (c->fd[fd] == fd)
-			fcntl(fd, F_SETFD, 0);	/* keep it across execve */
-		else
-			dup2(c->fd[fd], fd);
-	}
+	/*
+	 * A descriptor that is itself 0, 1 or 2 (a daemon started with them
+	 * closed) moves out of the way first, so no dup2() below overwrites
+	 * one that a later one still needs.  dup2() clears close-on-exec;
+	 * the copies above 2 are closed with the rest.
+	 */
+	for (fd = 0; fd <= 2; fd++)
+		from[fd] = c->fd[fd] <= 2 ? fcntl(c->fd[fd], F_DUPFD, 3) :
+		    c->fd[fd];
+	for (fd = 0; fd <= 2; fd++)
+		dup2(from[fd], fd);
 	close_above_stdio(c->fd_max);
 	execve(c->argv[0], c->argv, c->envp);
 	_exit(127);

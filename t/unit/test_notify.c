@@ -24,6 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
+#include "child.h"
 #include "notify.h"
 #include "util.h"
 
@@ -251,6 +254,48 @@ teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/*
+ * pc_child_exec() in a child whose descriptors 0-2 were closed, so that
+ * the command's stdout is descriptor 0 and its stdin descriptor 1: each
+ * must still land where it belongs ("hi" reaches the pipe).
+ */
+static void
+test_child_low_descriptors(void **state)
+{
+	char buf[16] = "";
+	int p[2], st = 0;
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct pc_child c;
+		static char *envp[] = { NULL };
+		int null;
+
+		close(0);
+		close(1);
+		close(2);
+		if (dup2(p[1], 0) != 0)
+			_exit(90);
+		if ((null = open("/dev/null", O_RDWR)) != 1)
+			_exit(91);
+		pc_child_prepare(&c, "echo hi", envp, 1, 0, 0);
+		pc_child_exec(&c);
+	}
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(buf, "hi\n");
+}
+
 int
 main(void)
 {
@@ -258,6 +303,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clean_start, milter_like,
 		    restore),
 		cmocka_unit_test(test_timeout_kills_group),
+		cmocka_unit_test(test_child_low_descriptors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
