@@ -61,13 +61,6 @@ failures=0 checks=0 nsend=0
 PASS=redis-secret
 URL="redis://127.0.0.1:$REDIS_PORT/0"
 
-pass() { checks=$((checks + 1)); printf 'ok - %s\n' "$1"; }
-fail() {
-	checks=$((checks + 1)) failures=$((failures + 1))
-	printf 'not ok - %s\n' "$1"; shift
-	local l
-	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
-}
 expect() {	# NAME GOT REGEX
 	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
 		pass "$1"
@@ -333,12 +326,9 @@ expect "where carol starts afresh on A" "$(reply_of DATA)" '^250 '
 send B carol
 expect "while B, still on database 0, refuses her" "$(reply_of MAIL)" '^450 4\.7\.1 '
 
-echo "1..$checks"
-if [ "$failures" -ne 0 ]; then
-	echo "# $failures of $checks checks failed (PF_KEEP=1 keeps the directories)"
-	for n in A B; do
-		sed "s/^/# milter $n: /" "${DIRS[$n]}/milter.out" | tail -n 15
-	done
-	exit 1
-fi
-exit 0
+mt_done && exit 0
+echo "# PF_KEEP=1 keeps the directories"
+for n in A B; do
+	sed "s/^/# milter $n: /" "${DIRS[$n]}/milter.out" | tail -n 15
+done
+exit 1
