@@ -170,15 +170,10 @@ req POST /api/v1/registrations "${B[@]}" "${J[@]}" -H 'X-Forwarded-For: 192.0.2.
 check "201 for another account still" is 201
 # The page offers no Delete for it, and refuses a forged one.
 jar=$dir/jar
-curl -s -c "$jar" -b "$jar" --max-time 10 -o "$dir/page" "$URL/"
-csrf=$(sed -n 's/.*action="\/login"><input type="hidden" name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$dir/page")
-curl -s -c "$jar" -b "$jar" --max-time 10 -o /dev/null \
-    --data-urlencode account=alice@test.example --data-urlencode password=alice-pw \
-    --data-urlencode "csrf=$csrf" "$URL/login"
-curl -s -c "$jar" -b "$jar" --max-time 10 -o "$dir/page" "$URL/"
+page_login alice@test.example alice-pw
 check "the page lists the suspended entry as under review" grep -q 'under review' "$dir/page"
 check "... with no Delete button for it" not_in 'aria-label="Delete 192.0.2.30"' "$dir/page"
-csrf=$(sed -n 's/.*action="\/register"><input type="hidden" name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$dir/page")
+csrf=$(page_csrf register)
 code=$(curl -s -c "$jar" -b "$jar" --max-time 10 -o "$dir/page" -w '%{http_code}' \
     --data-urlencode "id=$sid" --data-urlencode "csrf=$csrf" "$URL/delete")
 check "409 for a forged delete form of it" is 409

@@ -9,6 +9,10 @@
 #   daemon_start CONF PORT   portcullisd -f -c CONF, waits for PORT
 #   daemon_stop
 #   ok/notok/check NAME CMD..., finish
+#   page_login ACCOUNT PASSWORD   sign in through the page's form (cookies
+#                            in $jar, $URL); the signed-in page in $dir/page
+#   page_csrf ACTION         the CSRF token of the form posting to /ACTION
+#                            in $dir/page
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -86,3 +90,14 @@ notok() {
 }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
 finish() { echo "1..$n"; exit $fail; }
+
+page_csrf() {
+	sed -n "s/.*action=\"\/$1\"><input type=\"hidden\" name=\"csrf\" value=\"\([0-9a-f]*\)\".*/\1/p" "$dir/page"
+}
+page_login() {
+	curl -s -c "$jar" -b "$jar" --max-time 10 -o "$dir/page" "$URL/"
+	curl -s -c "$jar" -b "$jar" --max-time 10 -o /dev/null \
+	    --data-urlencode "account=$1" --data-urlencode "password=$2" \
+	    --data-urlencode "csrf=$(page_csrf login)" "$URL/login"
+	curl -s -c "$jar" -b "$jar" --max-time 10 -o "$dir/page" "$URL/"
+}

@@ -112,13 +112,8 @@ check "nothing was registered for alice" [ "$(jget 'len(d["registrations"])')" =
 
 # The sign-up page: sign in, then the register form.
 jar=$dir/jar
-curl -s -c "$jar" -b "$jar" --max-time 10 -o "$dir/page" "$URL/"
-csrf=$(sed -n 's/.*action="\/login"><input type="hidden" name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$dir/page")
-curl -s -c "$jar" -b "$jar" --max-time 10 -o /dev/null \
-    --data-urlencode account=alice@test.example --data-urlencode password=alice-pw \
-    --data-urlencode "csrf=$csrf" "$URL/login"
-curl -s -c "$jar" -b "$jar" --max-time 10 -o "$dir/page" "$URL/"
-csrf=$(sed -n 's/.*action="\/register"><input type="hidden" name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$dir/page")
+page_login alice@test.example alice-pw
+csrf=$(page_csrf register)
 code=$(curl -s -c "$jar" -b "$jar" --max-time 10 -o "$dir/page" -w '%{http_code}' \
     -H 'X-Forwarded-For: 192.0.2.10' --data-urlencode address=192.0.2.10 \
     --data-urlencode "csrf=$csrf" "$URL/register")
