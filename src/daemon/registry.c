@@ -500,6 +500,22 @@ change_many(struct registry *r, const char *sql, const char *text,
 	return 0;
 }
 
+/*
+ * The two forms REG_ACCOUNT_MATCH_SQL compares: the account lowercased,
+ * and its part before '@' (see reg_account_local()).  Both to free.
+ */
+static int
+account_forms(const char *account, char **lower, char **local, char *err,
+    size_t errlen)
+{
+	if (reg_check_account(account, err, errlen) < 0)
+		return -1;
+	*lower = xstrdup(account);
+	pc_str_lower(*lower);
+	*local = reg_account_local(*lower);
+	return 0;
+}
+
 int
 registry_suspend_account(struct registry *r, const char *account,
     const char *who, const char *reason, unsigned *count, char *err,
@@ -508,11 +524,8 @@ registry_suspend_account(struct registry *r, const char *account,
 	char *lower, *local;
 	int rc;
 
-	if (reg_check_account(account, err, errlen) < 0)
+	if (account_forms(account, &lower, &local, err, errlen) < 0)
 		return -1;
-	lower = xstrdup(account);
-	pc_str_lower(lower);
-	local = reg_account_local(lower);
 	rc = change_many(r, "SELECT id FROM entries WHERE status = 'active' "
 	    "AND " REG_ACCOUNT_MATCH_SQL " ORDER BY id", lower, local,
 	    REG_SUSPEND, who, reason, count, err, errlen);
@@ -531,11 +544,8 @@ registry_account_suspended(struct registry *r, const char *account,
 	int rc;
 
 	*count = 0;
-	if (reg_check_account(account, err, errlen) < 0)
+	if (account_forms(account, &lower, &local, err, errlen) < 0)
 		return -1;
-	lower = xstrdup(account);
-	pc_str_lower(lower);
-	local = reg_account_local(lower);
 	rc = select_ids(r, "SELECT id FROM entries WHERE status = 'suspended' "
 	    "AND " REG_ACCOUNT_MATCH_SQL, lower, local, 0, &ids, &n, err,
 	    errlen);
