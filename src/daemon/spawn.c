@@ -31,15 +31,6 @@
 
 extern char **environ;
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* 1 if "NAME=..." entry e sets a variable that one of extra sets. */
 static int
 overridden(const char *e, const char *const *extra)
@@ -112,7 +103,7 @@ wait_exit(pid_t pid, int pfd, long long deadline)
 	long long left;
 	long step_ms = 1;
 
-	while ((left = deadline - now_ms()) > 0) {
+	while ((left = deadline - pc_now_ms()) > 0) {
 		if (pfd >= 0) {
 			struct pollfd pf = { .fd = pfd, .events = POLLIN };
 			int r = poll(&pf, 1, left > 1000 ? 1000 : (int)left);
@@ -199,7 +190,7 @@ spawn_run(const char *what, const char *cmd, unsigned timeout_ms,
 	close(pfd[1]);
 	free(envp);
 
-	deadline = now_ms() + (long long)timeout_ms;
+	deadline = pc_now_ms() + (long long)timeout_ms;
 	/*
 	 * Output until EOF, or until the shell has exited: a job it left in
 	 * the background may hold the pipe open for as long as it likes.
@@ -210,7 +201,7 @@ spawn_run(const char *what, const char *cmd, unsigned timeout_ms,
 			{ .fd = pfd[0], .events = POLLIN },
 			{ .fd = pidfd, .events = POLLIN },
 		};
-		long long left = deadline - now_ms();
+		long long left = deadline - pc_now_ms();
 		char buf[4096];
 		ssize_t r;
 		int pr;

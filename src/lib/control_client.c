@@ -19,15 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 line_ok(const char *s)
 {
@@ -82,7 +73,7 @@ read_answer(int fd, int64_t deadline, struct dstr *in)
 	ssize_t r;
 
 	while (in->len < PC_CONTROL_ANSWER_MAX) {
-		if ((left = deadline - now_ms()) <= 0)
+		if ((left = deadline - pc_now_ms()) <= 0)
 			return 1;
 		p.fd = fd;
 		p.events = POLLIN;
@@ -108,7 +99,7 @@ enum pc_control_rc
 pc_control_call(const char *path, const char *line, unsigned timeout_ms,
     struct dstr *body, char *err, size_t errlen)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = pc_now_ms() + timeout_ms;
 	enum pc_control_rc rc;
 	struct dstr in;
 	char *last, *end;

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -42,6 +43,8 @@ char *pc_str_trim(char *s);
  * U+10FFFF), or 0 when s[0] starts none.
  */
 size_t pc_utf8_len(const unsigned char *s, size_t avail);
+/* CLOCK_MONOTONIC in milliseconds, for deadlines. */
+int64_t pc_now_ms(void);
 
 /* A growable, always NUL-terminated byte string. */
 struct dstr {

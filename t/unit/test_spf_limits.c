@@ -39,15 +39,6 @@ static pid_t server_pid = -1;
 static int server_stdin = -1;
 static char resolver[64];
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Starts spf_slowdns.py; 0 when it listens, -1 when it cannot run. */
 static int
 server_start(void)
@@ -122,13 +113,13 @@ decide(const struct mconf *m, const char *domain, struct spf_outcome *o,
 {
 	struct pc_mailbox mb;
 	enum spf_action a;
-	long long t0 = now_ms();
+	long long t0 = pc_now_ms();
 
 	memset(&mb, 0, sizeof(mb));
 	pc_strlcpy(mb.local, "user", sizeof(mb.local));
 	pc_strlcpy(mb.domain, domain, sizeof(mb.domain));
 	a = spf_decide(m, &mb, o);
-	*ms = now_ms() - t0;
+	*ms = pc_now_ms() - t0;
 	return a;
 }
 
