@@ -4,8 +4,10 @@
  * which portcullis-milter is measured.
  *
  * It registers the same callbacks as portcullis-milter and negotiates
- * the same steps away (unknown commands and DATA), so an MTA sends both
- * the same packets and the difference is portcullis's own work.  Built
+ * the same steps (src/milter/steps.h: no answer to connect, HELO,
+ * headers and body; no unknown commands, DATA or end of headers), so an
+ * MTA sends both the same packets, waits for the same answers, and the
+ * difference is portcullis's own work.  Built
  * twice: bench/null-milter as is, and bench/null-milter-qa with
  * src/milter/quickack.c linked in, to measure that fix on its own.
  *
@@ -19,30 +21,35 @@
 
 #include <libmilter/mfapi.h>
 
+#include "steps.h"
+
 static sfsistat
 nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	(void)ctx; (void)f0; (void)f2; (void)f3;
+	if ((f1 & PC_STEPS_NOREPLY) != PC_STEPS_NOREPLY)
+		return SMFIS_REJECT;
 	*pf0 = 0;
-	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	*pf1 = (f1 & PC_STEPS_UNUSED) | PC_STEPS_NOREPLY;
 	*pf2 = *pf3 = 0;
 	return SMFIS_CONTINUE;
 }
 
+/* Connect, HELO, headers and body: no answer (steps.h). */
 static sfsistat
 nm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	(void)ctx; (void)host; (void)sa;
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat
-nm_str(SMFICTX *ctx, char *s)
+nm_helo(SMFICTX *ctx, char *helo)
 {
-	(void)ctx; (void)s;
-	return SMFIS_CONTINUE;
+	(void)ctx; (void)helo;
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat
@@ -56,14 +63,14 @@ static sfsistat
 nm_header(SMFICTX *ctx, char *name, char *value)
 {
 	(void)ctx; (void)name; (void)value;
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat
 nm_body(SMFICTX *ctx, unsigned char *p, size_t len)
 {
 	(void)ctx; (void)p; (void)len;
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat
@@ -75,7 +82,7 @@ nm_ctx(SMFICTX *ctx)
 
 static struct smfiDesc desc = {
 	"null-milter", SMFI_VERSION, 0,
-	nm_connect, nm_str, nm_argv, nm_argv, nm_header, nm_ctx, nm_body,
+	nm_connect, nm_helo, nm_argv, nm_argv, nm_header, NULL, nm_body,
 	nm_ctx, nm_ctx, nm_ctx, NULL, NULL, nm_negotiate,
 };
 

@@ -24,6 +24,7 @@
 #include "session.h"
 #include "spf.h"
 #include "stamp.h"
+#include "steps.h"
 
 /*
  * The macros each stage needs.  Postfix and Sendmail send most of these
@@ -38,7 +39,6 @@ static const struct {
 	{ SMFIM_HELO, "{tls_version} {cipher} {cipher_bits} {cert_subject}" },
 	{ SMFIM_ENVFROM, "i {auth_type} {auth_authen} {auth_author} {tls_version} {cipher}" },
 	{ SMFIM_ENVRCPT, "i" },
-	{ SMFIM_EOH, "i" },
 	{ SMFIM_EOM, "i" },
 };
 
@@ -149,15 +149,35 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	size_t i;
 
 	(void)f2; (void)f3;
+	if ((f1 & PC_STEPS_NOREPLY) != PC_STEPS_NOREPLY) {
+		/* Not libmilter 8.14 or later: the callbacks would hang the MTA. */
+		pc_log_err("libmilter offers protocol steps 0x%lx, without the "
+		    "\"no reply\" steps 0x%lx that this filter needs; closing "
+		    "the connection (the MTA applies its milter default action)",
+		    f1, (unsigned long)PC_STEPS_NOREPLY);
+		return SMFIS_REJECT;
+	}
 	for (i = 0; i < sizeof(wanted_macros) / sizeof(wanted_macros[0]); i++)
-		smfi_setsymlist(ctx, wanted_macros[i].stage,
+		mseam->setsymlist(ctx, wanted_macros[i].stage,
 		    (char *)wanted_macros[i].list);
 	/* The actions of smfiDesc's flags (quarantine, headers) the MTA offers. */
 	*pf0 = f0 & milter_desc.xxfi_flags;
-	/* Steps the filter has no use for, where the MTA offers to skip them. */
-	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	/* Steps without an answer, and those skipped where the MTA can (steps.h). */
+	*pf1 = (f1 & PC_STEPS_UNUSED) | PC_STEPS_NOREPLY;
 	*pf2 = *pf3 = 0;
 	return SMFIS_CONTINUE;
+}
+
+/*
+ * A problem at a step that gets no answer: logged, and the session is
+ * left without it, so the next step that is answered (MAIL, end of
+ * message) follows OnInternalError.
+ */
+static sfsistat
+noreply_error(const char *what)
+{
+	pc_log_err("internal error: %s", what);
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat
@@ -168,11 +188,11 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	const char *v;
 
 	if (conf == NULL)
-		return internal_error(ctx, NULL, "no configuration loaded");
+		return noreply_error("no configuration loaded");
 	s = session_new(conf);
 	if (mseam->setpriv(ctx, s) != MI_SUCCESS) {
 		session_free(s);
-		return internal_error(ctx, NULL, "cannot attach the session");
+		return noreply_error("cannot attach the session");
 	}
 	count_sessions(1);
 	session_set(s->ptr, sizeof(s->ptr), hostname);
@@ -195,7 +215,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		session_set(s->port, sizeof(s->port), v);
 	session_set(s->daemon, sizeof(s->daemon), mseam_macro(ctx, "{daemon_name}"));
 	s->trusted = s->have_addr && pc_netlist_contains(&conf->trusted, &s->addr);
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 /* TLS macros arrive at HELO (Postfix) or MAIL (when asked for); keep the latest. */
@@ -216,10 +236,10 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 	struct session *s = get_session(ctx);
 
 	if (s == NULL)
-		return internal_error(ctx, NULL, "no session at HELO");
+		return noreply_error("no session at HELO");
 	session_set(s->helo, sizeof(s->helo), helo);
 	read_tls(ctx, s);
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 /*
@@ -342,7 +362,7 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	struct session *s = get_session(ctx);
 
 	if (s == NULL)
-		return internal_error(ctx, NULL, "no session at header");
+		return noreply_error("no session at header");
 	s->size += strlen(name) + strlen(value) + 4;	/* ": " and CRLF */
 	if (strcasecmp(name, "From") == 0) {
 		/* Kept whole: the check needs every From: there is. */
@@ -355,7 +375,7 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	} else if (strcasecmp(name, SPF_HEADER_NAME) == 0) {
 		s->own_hdrs[1]++;
 	}
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 /* Applies SenderPolicy to every address of every From: header. */
@@ -400,26 +420,15 @@ check_header_from(SMFICTX *ctx, struct session *s)
 }
 
 static sfsistat
-mlfi_eoh(SMFICTX *ctx)
-{
-	struct session *s = get_session(ctx);
-
-	if (s == NULL)
-		return internal_error(ctx, NULL, "no session at end of headers");
-	refresh_qid(ctx, s);
-	return check_header_from(ctx, s);
-}
-
-static sfsistat
 mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	struct session *s = get_session(ctx);
 
 	(void)chunk;
 	if (s == NULL)
-		return internal_error(ctx, NULL, "no session at body");
+		return noreply_error("no session at body");
 	s->size += len;
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 /*
@@ -466,10 +475,13 @@ static sfsistat
 mlfi_eom(SMFICTX *ctx)
 {
 	struct session *s = get_session(ctx);
+	sfsistat r;
 
 	if (s == NULL)
 		return internal_error(ctx, NULL, "no session at end of message");
 	refresh_qid(ctx, s);
+	if ((r = check_header_from(ctx, s)) != SMFIS_CONTINUE)
+		return r;
 	if (add_headers(ctx, s) < 0)
 		return internal_error(ctx, s, "cannot add the origin stamp");
 	ratelimit_eom(s);
@@ -521,7 +533,7 @@ struct smfiDesc milter_desc = {
 	mlfi_envfrom,
 	mlfi_envrcpt,
 	mlfi_header,
-	mlfi_eoh,
+	NULL,			/* end of headers: negotiated away */
 	mlfi_body,
 	mlfi_eom,
 	mlfi_abort,

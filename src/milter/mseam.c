@@ -9,6 +9,7 @@ const struct mseam mseam_libmilter = {
 	smfi_getsymval, smfi_setreply, smfi_setpriv, smfi_getpriv,
 	smfi_quarantine,
 	smfi_insheader, smfi_chgheader,
+	smfi_setsymlist,
 };
 
 const struct mseam *mseam = &mseam_libmilter;

@@ -17,6 +17,8 @@ struct mseam {
 	/* The origin stamp and SPF headers (smfi_insheader, smfi_chgheader). */
 	int (*insheader)(SMFICTX *ctx, int idx, char *name, char *value);
 	int (*chgheader)(SMFICTX *ctx, char *name, int idx, char *value);
+	/* The macros to ask for at a stage, at negotiation (smfi_setsymlist). */
+	int (*setsymlist)(SMFICTX *ctx, int stage, char *macros);
 };
 
 extern const struct mseam *mseam;

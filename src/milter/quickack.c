@@ -13,7 +13,8 @@
  * kernel clears it again by itself, so it has to be re-armed.
  *
  * Only where it matters: after a packet that gets no reply (macros,
- * abort).  Every other command is answered within microseconds, and the
+ * abort, and the steps negotiated without one: connect, HELO, headers,
+ * body; steps.h).  Every other command is answered within microseconds, and the
  * answer carries the acknowledgement; re-arming there too would send a
  * pure ACK just ahead of each answer, one more packet each way for the
  * kernel to handle, which cost Postfix with portcullis on inet: about a
@@ -34,6 +35,7 @@
  * not contain this file.
  */
 #include "quickack.h"
+#include "steps.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -101,11 +103,15 @@ mark(int fd, int tcp)
 	}
 }
 
-/* Commands the milter never answers (libmilter's mfdef.h letters). */
+/*
+ * Commands the milter does not answer (steps.h).  Against an MTA that
+ * lacks "no reply", libmilter answers connect, HELO, headers and body
+ * itself; re-arming there costs one pure ACK, not a stall.
+ */
 static int
 unanswered(unsigned char cmd)
 {
-	return cmd == 'D' || cmd == 'A' || cmd == 'K';
+	return cmd != '\0' && strchr(PC_STEPS_UNANSWERED, cmd) != NULL;
 }
 
 int

@@ -1,7 +1,7 @@
 /*
  * quickack.h - keeps the milter's TCP connections out of the delayed-ACK
  * stall by re-arming TCP_QUICKACK after libmilter reads a packet that
- * gets no reply (macros, abort).
+ * gets no reply (macros, abort, and the steps of steps.h).
  *
  * Linking quickack.c into a program is all it takes: it defines read()
  * and accept() in the executable, so libmilter's calls (through the

@@ -90,6 +90,16 @@ fake_chgheader(SMFICTX *ctx, char *name, int idx, char *value)
 	return MI_SUCCESS;
 }
 
+static int
+fake_setsymlist(SMFICTX *ctx, int stage, char *macros)
+{
+	(void)ctx;
+	(void)stage;
+	assert_non_null(macros);
+	mta.symlists++;
+	return MI_SUCCESS;
+}
+
 const struct mseam fake_mseam = {
 	.getsymval = fake_getsymval,
 	.setreply = fake_setreply,
@@ -98,6 +108,7 @@ const struct mseam fake_mseam = {
 	.quarantine = fake_quarantine,
 	.insheader = fake_insheader,
 	.chgheader = fake_chgheader,
+	.setsymlist = fake_setsymlist,
 };
 
 void

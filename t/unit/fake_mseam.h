@@ -27,6 +27,8 @@ struct fake_mta {
 		size_t n;
 		unsigned deleted;
 	} hdrs;
+	/* Stages the filter asked macros for at negotiation. */
+	unsigned symlists;
 };
 
 extern struct fake_mta mta;

@@ -37,7 +37,10 @@ struct step {
 	const char *rcode, *xcode, *text;
 };
 
-/* Runs connect .. EOM and returns the first answer that is not CONTINUE. */
+/*
+ * Runs connect .. EOM and returns the first answer that is not CONTINUE
+ * (the steps without an answer must return NOREPLY).
+ */
 static sfsistat
 run_session(const struct step *st)
 {
@@ -68,10 +71,11 @@ run_session(const struct step *st)
 		sin6.sin6_family = AF_INET6;
 		sa = (struct sockaddr *)&sin6;
 	}
-	if ((r = milter_desc.xxfi_connect(ctx, "client.example", sa)) != SMFIS_CONTINUE)
-		goto out;
-	if ((r = milter_desc.xxfi_helo(ctx, "client.example")) != SMFIS_CONTINUE)
-		goto out;
+	/* Connect, HELO, headers and body are negotiated "no reply". */
+	assert_int_equal(milter_desc.xxfi_connect(ctx, "client.example", sa),
+	    SMFIS_NOREPLY);
+	assert_int_equal(milter_desc.xxfi_helo(ctx, "client.example"),
+	    SMFIS_NOREPLY);
 	argv[0] = (char *)st->mail_from;
 	argv[1] = NULL;
 	if ((r = milter_desc.xxfi_envfrom(ctx, argv)) != SMFIS_CONTINUE)
@@ -81,13 +85,12 @@ run_session(const struct step *st)
 		goto out;
 	for (i = 0; i < PC_ARRAY_LEN(st->from_hdr) && st->from_hdr[i] != NULL; i++) {
 		pc_strlcpy(hv, st->from_hdr[i], sizeof(hv));
-		if ((r = milter_desc.xxfi_header(ctx, "From", hv)) != SMFIS_CONTINUE)
-			goto out;
+		assert_int_equal(milter_desc.xxfi_header(ctx, "From", hv),
+		    SMFIS_NOREPLY);
 	}
-	if ((r = milter_desc.xxfi_eoh(ctx)) != SMFIS_CONTINUE)
-		goto out;
-	if ((r = milter_desc.xxfi_body(ctx, (unsigned char *)"hi\r\n", 4)) != SMFIS_CONTINUE)
-		goto out;
+	assert_null(milter_desc.xxfi_eoh);	/* negotiated away */
+	assert_int_equal(milter_desc.xxfi_body(ctx, (unsigned char *)"hi\r\n", 4),
+	    SMFIS_NOREPLY);
 	r = milter_desc.xxfi_eom(ctx);
 out:
 	milter_desc.xxfi_close(ctx);
@@ -284,6 +287,75 @@ test_spf_reply(void **state)
 	spf_cache_flush();
 }
 
+/*
+ * Negotiation: the steps without an answer are taken, the unused ones
+ * dropped where the MTA offers to, and a libmilter that cannot offer
+ * "no reply" is refused rather than left waiting for answers.
+ */
+static void
+test_negotiate(void **state)
+{
+	const unsigned long every = 0x001FFFFFUL;	/* all protocol bits */
+	const unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_HELO |
+	    SMFIP_NR_HDR | SMFIP_NR_BODY;
+	unsigned long f0, f1, f2, f3;
+
+	(void)state;
+	fake_mta_reset();
+	assert_int_equal(milter_desc.xxfi_negotiate(ctx, SMFIF_ADDHDRS |
+	    SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_CHGBODY, every, 0, 0,
+	    &f0, &f1, &f2, &f3), SMFIS_CONTINUE);
+	assert_int_equal(f0, SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
+	assert_int_equal(f1, noreply | SMFIP_NOUNKNOWN | SMFIP_NODATA |
+	    SMFIP_NOEOH);
+	assert_int_equal(f2 | f3, 0);
+	assert_int_equal(mta.symlists, 5);
+
+	/* An MTA that cannot skip end of headers still gets no answers. */
+	assert_int_equal(milter_desc.xxfi_negotiate(ctx, 0, noreply |
+	    SMFIP_NODATA, 0, 0, &f0, &f1, &f2, &f3), SMFIS_CONTINUE);
+	assert_int_equal(f1, noreply | SMFIP_NODATA);
+
+	/* libmilter older than 8.14 offers no "no reply" at all. */
+	fake_mta_reset();
+	assert_int_equal(milter_desc.xxfi_negotiate(ctx, 0, 0x7FUL, 0, 0,
+	    &f0, &f1, &f2, &f3), SMFIS_REJECT);
+	assert_int_equal(milter_desc.xxfi_negotiate(ctx, 0, every & ~SMFIP_NR_HDR,
+	    0, 0, &f0, &f1, &f2, &f3), SMFIS_REJECT);
+	assert_int_equal(mta.symlists, 0);
+}
+
+/*
+ * Connect gets no answer, so a problem there (no configuration) is
+ * answered at MAIL, with OnInternalError's tempfail, and nothing passes.
+ */
+static void
+test_unanswered_error(void **state)
+{
+	struct sockaddr_in sin;
+	char *argv[2] = { "<alice@isp.example>", NULL };
+
+	(void)state;
+	mconf_install(NULL);
+	fake_mta_reset();
+	fake_mta_macro("{auth_authen}", "alice");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, "198.51.100.7", &sin.sin_addr), 1);
+	assert_int_equal(milter_desc.xxfi_connect(ctx, "client.example",
+	    (struct sockaddr *)&sin), SMFIS_NOREPLY);
+	assert_null(mta.priv);
+	assert_int_equal(milter_desc.xxfi_helo(ctx, "client.example"),
+	    SMFIS_NOREPLY);
+	assert_int_equal(milter_desc.xxfi_envfrom(ctx, argv), SMFIS_TEMPFAIL);
+	assert_string_equal(mta.rcode, "451");
+	assert_string_equal(mta.xcode, "4.3.0");
+	assert_int_equal(milter_desc.xxfi_header(ctx, "From", "alice@isp.example"),
+	    SMFIS_NOREPLY);
+	assert_int_equal(milter_desc.xxfi_eom(ctx), SMFIS_TEMPFAIL);
+	milter_desc.xxfi_close(ctx);
+}
+
 int
 main(void)
 {
@@ -294,6 +366,8 @@ main(void)
 		cmocka_unit_test(test_header_from_off),
 		cmocka_unit_test(test_origin_stamp),
 		cmocka_unit_test(test_spf_reply),
+		cmocka_unit_test(test_negotiate),
+		cmocka_unit_test(test_unanswered_error),
 	};
 
 	mseam = &fake_mseam;
