@@ -14,13 +14,20 @@
  *
  * Only where it matters: after a packet that gets no reply (macros,
  * abort, and the steps negotiated without one: connect, HELO, headers,
- * body; steps.h).  Every other command is answered within microseconds, and the
- * answer carries the acknowledgement; re-arming there too would send a
- * pure ACK just ahead of each answer, one more packet each way for the
- * kernel to handle, which cost Postfix with portcullis on inet: about a
- * tenth of its throughput (doc/performance.md).  So reads are followed
- * through the protocol's framing (a 4-byte length, then the command
- * byte and its data), counting bytes only: nothing is copied.
+ * body; steps.h), and only when nothing already queued behind it will
+ * be answered.  An answered command is answered within microseconds,
+ * and the answer carries the acknowledgement; re-arming ahead of it
+ * sends a pure ACK just before the answer, one more packet each way for
+ * the kernel to handle.  Postfix writes macros and their command in one
+ * go, and the headers, body and end of message of a message back to
+ * back, so most packets without an answer arrive with an answered one
+ * behind them.  So reads are followed through the protocol's framing (a
+ * 4-byte length, then the command byte and its data), counting bytes
+ * only; after a packet without an answer, a peek at what is queued
+ * behind it (MSG_PEEK, up to a page) decides.  When the queue ends in
+ * the middle of a packet, or is longer than the peek without an answered
+ * packet in it, the rest may be held back by the MTA's Nagle until it is
+ * acknowledged, and it is re-armed at once as before.
  *
  * libmilter does its reads with plain read() through the dynamic linker,
  * the same way it calls sigwait() (see signals.c), so the read() defined
@@ -51,6 +58,8 @@
 
 /* Descriptors past this are handled by trying setsockopt() every time. */
 #define QA_TABLE 65536
+/* How far a peek looks behind a packet without an answer. */
+#define QA_PEEK 4096
 
 ssize_t read(int fd, void *buf, size_t len);
 int accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
@@ -114,6 +123,16 @@ unanswered(unsigned char cmd)
 	return cmd != '\0' && strchr(PC_STEPS_UNANSWERED, cmd) != NULL;
 }
 
+/* The bytes a packet takes, from its 4-byte length (0: a bare header). */
+static uint64_t
+packet_size(const unsigned char *len)
+{
+	uint32_t v = (uint32_t)len[0] << 24 | (uint32_t)len[1] << 16 |
+	    (uint32_t)len[2] << 8 | len[3];
+
+	return 4 + (uint64_t)(v > 0 ? v : 1);
+}
+
 int
 quickack_feed(struct qa_stream *s, const unsigned char *p, size_t n)
 {
@@ -124,6 +143,8 @@ quickack_feed(struct qa_stream *s, const unsigned char *p, size_t n)
 		if (s->got < sizeof(s->hdr)) {
 			s->hdr[s->got++] = *p++;
 			n--;
+			if (s->quiet > 0)
+				s->quiet--;
 			if (s->got < sizeof(s->hdr))
 				continue;
 			/* The length counts the command byte and its data. */
@@ -134,15 +155,41 @@ quickack_feed(struct qa_stream *s, const unsigned char *p, size_t n)
 		} else {
 			take = n < s->left ? n : s->left;
 			s->left -= (uint32_t)take;
+			s->quiet -= take < s->quiet ? (uint32_t)take : s->quiet;
 			p += take;
 			n -= take;
 		}
 		if (s->left == 0) {	/* the packet is complete */
-			ack |= unanswered(s->hdr[4]);
+			ack |= unanswered(s->hdr[4]) && s->quiet == 0;
 			s->got = 0;
 		}
 	}
 	return ack;
+}
+
+int
+quickack_ahead(struct qa_stream *s, const unsigned char *p, size_t n,
+    int complete)
+{
+	uint64_t off = 0, end;
+
+	s->quiet = 0;
+	while (off + 5 <= n) {
+		end = off + packet_size(p + off);
+		if (end > n)
+			return 1;	/* ends in the middle of a packet */
+		if (!unanswered(p[off + 4])) {
+			s->quiet = (uint32_t)end;	/* its answer acknowledges */
+			return 0;
+		}
+		off = end;
+	}
+	if (off == n && n > 0 && complete) {
+		/* Only packets without an answer, all here: look again at the last. */
+		s->quiet = (uint32_t)n;
+		return 0;
+	}
+	return 1;
 }
 
 int
@@ -173,11 +220,31 @@ accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	return c;
 }
 
+/* What is queued behind a packet without an answer decides (see above). */
+static int
+must_rearm(int fd)
+{
+	unsigned char ahead[QA_PEEK];
+	ssize_t k;
+
+	k = recv(fd, ahead, sizeof(ahead), MSG_PEEK | MSG_DONTWAIT);
+	if (k < 0)
+		k = 0;	/* nothing queued, or not a socket: setsockopt() tells */
+	return quickack_ahead(&streams[fd], ahead, (size_t)k,
+	    (size_t)k < sizeof(ahead));
+}
+
 ssize_t
 read(int fd, void *buf, size_t len)
 {
 	ssize_t n;
-	int saved, one = 1;
+	/*
+	 * An even value: Linux sends the pending ACK now and then goes back
+	 * to delayed ACKs, so the next packet's ACK can ride on the answer
+	 * to it (1 would also ACK the next packet at once, one more pure ACK
+	 * per message; with no ACK pending both leave delayed-ACK mode).
+	 */
+	int saved, ack_now = 2;
 
 	pthread_once(&resolved, resolve);
 	n = real_read(fd, buf, len);
@@ -187,7 +254,12 @@ read(int fd, void *buf, size_t len)
 	if (fd < QA_TABLE && !quickack_feed(&streams[fd], buf, (size_t)n))
 		return n;
 	saved = errno;
-	if (setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one)) == 0)
+	if (fd < QA_TABLE && !must_rearm(fd)) {
+		errno = saved;
+		return n;
+	}
+	if (setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &ack_now,
+	    sizeof(ack_now)) == 0)
 		atomic_fetch_add_explicit(&rearmed, 1, memory_order_relaxed);
 	else
 		mark(fd, 0);	/* not (or no longer) a TCP socket */

@@ -16,15 +16,27 @@
 /* Where a connection's bytes stand in the milter protocol's framing. */
 struct qa_stream {
 	uint32_t left;		/* data bytes of the current packet to come */
+	uint32_t quiet;		/* bytes known queued with an answer ahead */
 	uint8_t got;		/* bytes of its header (length, command) seen */
 	uint8_t hdr[5];
 };
 
 /*
  * Follows n bytes read from a connection; 1 when a packet that gets no
- * reply ended in them (TCP_QUICKACK is then worth re-arming).
+ * reply ended in them outside the quiet bytes (quickack_ahead() then
+ * decides whether TCP_QUICKACK must be re-armed).
  */
 int quickack_feed(struct qa_stream *s, const unsigned char *p, size_t n);
+
+/*
+ * After such a packet: p holds the n bytes already queued behind it, a
+ * peek (complete: nonzero when they are the whole queue).  0 when they
+ * reach an answered packet, or end where a packet ends, so that an
+ * answer or another look is bound to come first (s->quiet covers them);
+ * 1 when TCP_QUICKACK must be re-armed now.
+ */
+int quickack_ahead(struct qa_stream *s, const unsigned char *p, size_t n,
+    int complete);
 
 /*
  * How many times TCP_QUICKACK was re-armed since start; for tests and

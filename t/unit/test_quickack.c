@@ -1,17 +1,19 @@
 /*
  * test_quickack.c - src/milter/quickack.c, linked here as it is into
- * portcullis-milter: reading a packet that gets no reply (macros, abort)
- * from an accepted TCP connection must leave TCP_QUICKACK armed, reading
- * one that is answered must not spend a system call on it, and other
- * descriptors must be left alone.  The framing itself (quickack_feed) is
- * tested byte by byte.
+ * portcullis-milter: reading a packet that gets no reply (macros, abort,
+ * the steps of steps.h) from an accepted TCP connection must acknowledge
+ * it at once when nothing answered is queued behind it, reading one that
+ * is answered must not spend a system call on it, and other descriptors
+ * must be left alone.  The framing (quickack_feed) and the look behind a
+ * packet (quickack_ahead) are tested byte by byte.
  *
- * The kernel reports TCP_QUICKACK as "not in pingpong (delayed-ACK)
- * mode".  The tests put the socket into that mode by hand, have the peer
- * send, and read through the interposed read().  A control read through
- * the raw system call shows that reading alone does not re-arm it; if
- * the control fails (a slow machine where the 40 ms delayed-ACK timer
- * fires first), the test skips instead of passing by accident.
+ * The tests put the server's socket into delayed-ACK ("pingpong") mode
+ * by hand, have the client send, read through the interposed read(), and
+ * ask the client's TCP_INFO whether its data is acknowledged.  A control
+ * read through the raw system call shows that reading alone does not
+ * acknowledge; if the control fails (a slow machine where the 40 ms
+ * delayed-ACK timer fires first), the test skips instead of passing by
+ * accident.
  * Ports 13095-13099 on 127.0.0.1.
  */
 #include <errno.h>
@@ -134,6 +136,29 @@ read_packet(int fd, size_t n)
 		assert_int_equal(read(fd, buf, n - 5), (ssize_t)(n - 5));
 }
 
+/*
+ * Whether the client's data has all been acknowledged, looking for up to
+ * 10 ms: well inside the 40 ms of a delayed ACK, and plenty for one that
+ * was sent (over loopback it has usually arrived when the call returns).
+ */
+static int
+acked(const struct pair *p)
+{
+	struct tcp_info ti;
+	socklen_t len;
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		len = sizeof(ti);
+		assert_int_equal(getsockopt(p->cli, IPPROTO_TCP, TCP_INFO, &ti,
+		    &len), 0);
+		if (ti.tcpi_unacked == 0)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
 static void
 test_read_rearms_tcp(void **state)
 {
@@ -146,49 +171,114 @@ test_read_rearms_tcp(void **state)
 	tcp_pair(&p);
 	assert_true(quickack_tracked(p.srv));
 
-	/* Control: the bare system call leaves delayed-ACK mode on. */
+	/* Control: the bare system call leaves the ACK delayed. */
 	n = disarm_and_send(&p, 'D', "Mi");
 	assert_int_equal(syscall(SYS_read, p.srv, buf, n), (ssize_t)n);
-	if (quickack(p.srv) != 0) {
+	if (quickack(p.srv) != 0 || acked(&p)) {
 		pair_close(&p);
 		skip();
 	}
 
-	/* Macros get no reply: the interposed read() re-arms it. */
+	/* Macros get no reply: the interposed read() acknowledges them. */
 	n = disarm_and_send(&p, 'D', "Mi");
 	before = quickack_rearmed();
 	assert_int_equal(read(p.srv, buf, 5), 5);
-	/* Not mid-packet.  (The kernel's own flag is no witness here: a
-	 * partial read may leave delayed-ACK mode by itself.) */
+	/* Not mid-packet. */
 	assert_int_equal(quickack_rearmed(), before);
 	assert_int_equal(read(p.srv, buf, n - 5), (ssize_t)(n - 5));
-	assert_int_equal(quickack(p.srv), 1);
 	assert_int_equal(quickack_rearmed(), before + 1);
-	/* And again: the kernel clears it, so every such packet re-arms. */
+	assert_true(acked(&p));
+	/* And again: every such packet, alone in the queue, is acknowledged. */
 	n = disarm_and_send(&p, 'D', "Hfoo");
 	read_packet(p.srv, n);
-	assert_int_equal(quickack(p.srv), 1);
+	assert_true(acked(&p));
 	/* An abort has no data and gets no reply either. */
 	n = disarm_and_send(&p, 'A', "");
 	before = quickack_rearmed();
 	read_packet(p.srv, n);
-	assert_int_equal(quickack(p.srv), 1);
+	assert_true(acked(&p));
 	assert_int_equal(quickack_rearmed(), before + 1);
 	/* Steps negotiated without an answer: connect, HELO, header, body. */
-	n = disarm_and_send(&p, 'L', "From\000a@b");
+	n = disarm_and_send(&p, 'L', "From");
 	before = quickack_rearmed();
 	read_packet(p.srv, n);
-	assert_int_equal(quickack(p.srv), 1);
+	assert_true(acked(&p));
 	assert_int_equal(quickack_rearmed(), before + 1);
 	n = disarm_and_send(&p, 'B', "hi\r\n");
 	read_packet(p.srv, n);
-	assert_int_equal(quickack(p.srv), 1);
+	assert_true(acked(&p));
 	assert_int_equal(quickack_rearmed(), before + 2);
 	/* MAIL FROM is answered, and the answer carries the ACK. */
 	n = disarm_and_send(&p, 'M', "<a@b>");
 	before = quickack_rearmed();
 	read_packet(p.srv, n);
 	assert_int_equal(quickack_rearmed(), before);
+	assert_false(acked(&p));
+	pair_close(&p);
+}
+
+/* Sends the packets (command letters, no data) in one write. */
+static void
+send_together(struct pair *p, const char *cmds)
+{
+	unsigned char buf[64];
+	size_t i, n = 0;
+	int zero = 0;
+
+	assert_int_equal(setsockopt(p->srv, IPPROTO_TCP, TCP_QUICKACK, &zero,
+	    sizeof(zero)), 0);
+	for (i = 0; cmds[i] != '\0'; i++)
+		n += packet(buf + n, cmds[i], "x");
+	assert_int_equal(write(p->cli, buf, n), (ssize_t)n);
+}
+
+/* Waits (at most a second) until the server has n bytes queued. */
+static void
+wait_queued(int fd, size_t n)
+{
+	unsigned char buf[64];
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT) >= (ssize_t)n)
+			return;
+		usleep(1000);
+	}
+	fail_msg("%zu bytes never arrived", n);
+}
+
+/*
+ * Packets without an answer that arrive with an answered one behind
+ * them (macros and MAIL in one write, as Postfix sends them) spend no
+ * system call on re-arming: the answer will carry the acknowledgement.
+ * Alone at the end of the queue, they re-arm as before.
+ */
+static void
+test_answer_queued_behind(void **state)
+{
+	struct pair p;
+	unsigned long before;
+
+	(void)state;
+	tcp_pair(&p);
+	send_together(&p, "ADM");	/* abort, macros, MAIL */
+	wait_queued(p.srv, 18);
+	before = quickack_rearmed();
+	read_packet(p.srv, 6);
+	read_packet(p.srv, 6);
+	read_packet(p.srv, 6);
+	assert_int_equal(quickack_rearmed(), before);
+
+	/* Headers, body and macros all here, the last without an answer. */
+	send_together(&p, "LLBD");
+	wait_queued(p.srv, 24);
+	read_packet(p.srv, 6);
+	read_packet(p.srv, 6);
+	read_packet(p.srv, 6);
+	assert_int_equal(quickack_rearmed(), before);
+	read_packet(p.srv, 6);
+	assert_int_equal(quickack_rearmed(), before + 1);
+	assert_true(acked(&p));
 	pair_close(&p);
 }
 
@@ -255,6 +345,57 @@ test_framing(void **state)
 	/* Nothing read, nothing changed. */
 	assert_int_equal(quickack_feed(&s, buf, 0), 0);
 	assert_int_equal(s.left, 0xfffffffeu - sizeof(buf));
+}
+
+/* quickack_ahead(): what is queued behind a packet without an answer. */
+static void
+test_ahead(void **state)
+{
+	unsigned char buf[256] = { 0 }, one[16];
+	struct qa_stream s;
+	size_t n;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	/* Nothing queued: re-arm now. */
+	assert_int_equal(quickack_ahead(&s, buf, 0, 1), 1);
+	assert_int_equal(s.quiet, 0);
+
+	/* Macros, then MAIL: quiet until MAIL's end, which is answered. */
+	n = packet(buf, 'D', "Mi\0001");
+	n += packet(buf + n, 'M', "<a@b>");
+	assert_int_equal(quickack_ahead(&s, buf, n, 1), 0);
+	assert_int_equal(s.quiet, n);
+	assert_int_equal(quickack_feed(&s, buf, n - 3), 0);	/* the macros end */
+	assert_int_equal(quickack_feed(&s, buf + n - 3, 3), 0);
+	assert_int_equal(s.quiet, 0);
+	/* The same even when more than the peek's view follows. */
+	assert_int_equal(quickack_ahead(&s, buf, n, 0), 0);
+
+	/* Only packets without an answer, all of the queue: the last one
+	 * looks again. */
+	memset(&s, 0, sizeof(s));
+	n = packet(buf, 'L', "From");
+	n += packet(buf + n, 'B', "hi");
+	assert_int_equal(quickack_ahead(&s, buf, n, 1), 0);
+	assert_int_equal(quickack_feed(&s, buf, 10), 0);	/* the header */
+	assert_int_equal(quickack_feed(&s, buf + 10, n - 10), 1);	/* body */
+	/* ... but when the peek may not have seen all of it: now. */
+	assert_int_equal(quickack_ahead(&s, buf, n, 0), 1);
+
+	/* The queue ends inside a packet: the rest may wait for our ACK. */
+	n = packet(buf, 'D', "Mi");
+	n += packet(buf + n, 'M', "<a@b>");
+	assert_int_equal(quickack_ahead(&s, buf, n - 1, 1), 1);
+	assert_int_equal(quickack_ahead(&s, buf, 3, 1), 1);	/* a bare length */
+	assert_int_equal(s.quiet, 0);
+
+	/* Hostile lengths: a packet longer than what is here, or 0. */
+	memcpy(one, "\xff\xff\xff\xff" "M", 5);
+	assert_int_equal(quickack_ahead(&s, one, 5, 1), 1);
+	memcpy(one, "\0\0\0\0D\0\0\0\1E", 10);
+	assert_int_equal(quickack_ahead(&s, one, 10, 1), 0);
+	assert_int_equal(s.quiet, 10);
 }
 
 static void
@@ -344,6 +485,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_rearms_tcp),
 		cmocka_unit_test(test_framing),
+		cmocka_unit_test(test_ahead),
+		cmocka_unit_test(test_answer_queued_behind),
 		cmocka_unit_test(test_unix_and_files_untouched),
 		cmocka_unit_test(test_reused_descriptor_dropped),
 	};
