@@ -41,8 +41,17 @@
  * log_lock guards the settings below and stderr; json_lock guards the
  * JSON file's descriptor against a reopen.  Events take json_lock shared
  * and call syslog() (which has its own lock) outside log_lock, so milter
- * threads logging at once do not queue behind each other: with O_APPEND
- * each line is one write(2) that the kernel appends whole.
+ * threads logging at once do not queue behind each other.
+ *
+ * Nor behind each other's write(2): the kernel serialises writes to one
+ * file, and on a busy machine a thread descheduled inside its write
+ * holds up every other one (with 32 milter threads on 2 CPUs, one write
+ * in ten took over a millisecond, some 20 ms: doc/performance.md).  So
+ * one thread at a time writes the LogFile, and a thread that finds
+ * another writing leaves its line in json_pending and goes on; the
+ * writer writes what was left before it gives up the role, in one
+ * write(2) per batch, so no line waits for a writer that has gone.
+ * Lines stay whole and in the order they were handed over.
  */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_rwlock_t json_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -55,6 +64,13 @@ static int json_fd = -1;
 static char *json_path;
 /* Warn once per failure streak, not per event; changed under log_lock. */
 static atomic_int json_failing;
+/* The writer's role and the lines left for it; under json_q_lock. */
+static pthread_mutex_t json_q_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dstr json_pending, json_spare;
+static int json_writing;
+static atomic_ulong json_handed;
+/* Past this much waiting, a thread writes its line itself. */
+#define JSON_PENDING_MAX (4u << 20)
 
 /*
  * Whether a syslog daemon listens at _PATH_LOG.  Without one, glibc's
@@ -607,6 +623,65 @@ format_ts(char *buf, size_t len)
 	put_digits(buf + 20, (unsigned)(now.tv_nsec / 1000000), 3);
 }
 
+/* How many LogFile lines were left to another thread's write. */
+unsigned long
+pc_log_json_handed(void)
+{
+	return atomic_load(&json_handed);
+}
+
+/*
+ * Writes a line to the LogFile (json_lock held shared), or leaves it to
+ * the thread writing now: the errno of the writes made here, 0, or -1
+ * when the line was left to another thread, whose write reports.
+ */
+static int
+json_submit(const char *buf, size_t len)
+{
+	struct dstr batch;
+	int werr, e;
+
+	pthread_mutex_lock(&json_q_lock);
+	if (json_writing && json_pending.len + len <= JSON_PENDING_MAX) {
+		if (json_pending.buf == NULL)
+			dstr_init(&json_pending);
+		dstr_append(&json_pending, buf, len);
+		pthread_mutex_unlock(&json_q_lock);
+		atomic_fetch_add_explicit(&json_handed, 1, memory_order_relaxed);
+		return -1;
+	}
+	if (json_writing) {
+		/* A writer stuck with 4 MiB behind it: not one more byte of it. */
+		pthread_mutex_unlock(&json_q_lock);
+		return pc_write_all(json_fd, buf, len);
+	}
+	json_writing = 1;
+	pthread_mutex_unlock(&json_q_lock);
+	werr = pc_write_all(json_fd, buf, len);
+	for (;;) {
+		pthread_mutex_lock(&json_q_lock);
+		if (json_pending.len == 0) {
+			json_writing = 0;
+			pthread_mutex_unlock(&json_q_lock);
+			return werr;
+		}
+		/*
+		 * Swap the buffers: new lines collect in the spare one (or in
+		 * one made when the first comes) while this batch is written.
+		 */
+		batch = json_pending;
+		json_pending = json_spare;
+		memset(&json_spare, 0, sizeof(json_spare));
+		pthread_mutex_unlock(&json_q_lock);
+		if ((e = pc_write_all(json_fd, batch.buf, batch.len)) != 0)
+			werr = e;
+		dstr_clear(&batch);
+		pthread_mutex_lock(&json_q_lock);
+		json_spare = batch;
+		pthread_mutex_unlock(&json_q_lock);
+	}
+}
+
 void
 pc_log_event(const struct pc_logfield *f, size_t n)
 {
@@ -645,10 +720,10 @@ pc_log_event(const struct pc_logfield *f, size_t n)
 		dstr_putc(&json, '"');
 		json_members(&json, f, n, 1);
 		dstr_append(&json, "}\n", 2);
-		werr = pc_write_all(json_fd, json.buf, json.len);
+		werr = json_submit(json.buf, json.len);
 		dstr_free(&json);
 		/* The lock only when the streak changes, i.e. rarely. */
-		if ((werr != 0) != (json_failing != 0)) {
+		if (werr >= 0 && (werr != 0) != (json_failing != 0)) {
 			pthread_mutex_lock(&log_lock);
 			if ((werr != 0) != (json_failing != 0)) {
 				report = werr != 0;

@@ -56,9 +56,15 @@ void PC_NORETURN pc_log_fatal(const char *fmt, ...) PC_PRINTF(1, 2);
 
 /*
  * One event: a logfmt line to syslog (LOG_INFO) and, when a JSON file is
- * set, {"ts":"<RFC 3339 UTC ms>",<fields>}\n with a single write(2).
+ * set, {"ts":"<RFC 3339 UTC ms>",<fields>}\n, appended whole by this
+ * thread or, if another is writing the file, by that one right after.
  */
 void pc_log_event(const struct pc_logfield *f, size_t n);
+/*
+ * How many LogFile lines a thread left to another thread that was
+ * writing at the time (see log.c); for tests and debugging.
+ */
+unsigned long pc_log_json_handed(void);
 
 /* The formatters, exposed for tests and reuse.  No trailing newline. */
 void pc_logfmt_append(struct dstr *d, const struct pc_logfield *f, size_t n);
