@@ -87,6 +87,16 @@ pair_close(struct pair *p)
 }
 
 static int
+nodelay(int fd)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
+	return v != 0;
+}
+
+static int
 quickack(int fd)
 {
 	int v = -1;
@@ -170,6 +180,9 @@ test_read_rearms_tcp(void **state)
 	(void)state;
 	tcp_pair(&p);
 	assert_true(quickack_tracked(p.srv));
+	/* Our own answers are not held back by Nagle either. */
+	assert_int_equal(nodelay(p.srv), 1);
+	assert_int_equal(nodelay(p.cli), 0);
 
 	/* Control: the bare system call leaves the ACK delayed. */
 	n = disarm_and_send(&p, 'D', "Mi");
