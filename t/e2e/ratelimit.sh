@@ -46,41 +46,17 @@ done
 pf_cleanup_on_exit
 PASS=rl-secret
 
-# send NAME USER [SOURCE-IP] [RCPT...]: one authenticated SMTP session with
-# Python's smtplib (it goes on after a refused RCPT, as an MTA would); the
+# send NAME USER [SOURCE-IP] [RCPT...]: one authenticated SMTP session
+# (t/lib/send.py: it goes on after a refused RCPT, as an MTA would); the
 # transcript of replies ("MAIL 250 ...", "RCPT addr 450 ...", "DATA 250
 # ...") goes to $OUT.
 send() {
 	local name=$1 user=$2 src=${3:-127.0.0.1}; shift 3 2>/dev/null || shift $#
 	nsend=$((nsend + 1))
 	OUT=$DIR/send.$nsend.$name.txt
-	timeout 60 python3 - "$BASE" "$user@test.example" "$PASS" "$src" \
-	    "${@:-rcpt@remote.example}" >"$OUT" 2>&1 <<'PY'
-import smtplib, sys
-port, user, pw, src = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-rcpts = sys.argv[5:]
-s = smtplib.SMTP("127.0.0.1", port, source_address=(src, 0), timeout=30)
-s.ehlo("client.test.example")
-s.login(user, pw)
-def show(step, r):
-    print(step, r[0], r[1].decode("utf-8", "replace").replace("\n", " "))
-r = s.mail(user)
-show("MAIL", r)
-if r[0] == 250:
-    ok = 0
-    for a in rcpts:
-        r = s.rcpt(a)
-        show("RCPT " + a, r)
-        ok += r[0] == 250
-    if ok:
-        msg = ("From: %s\r\nTo: %s\r\nSubject: rate limit test\r\n"
-               "Message-ID: <%s.%d@test.example>\r\n\r\nhello\r\n"
-               % (user, rcpts[0], user.split("@")[0], id(s)))
-        show("DATA", s.data(msg))
-    else:
-        s.rset()
-s.quit()
-PY
+	timeout 60 python3 "$top_srcdir/t/lib/send.py" "$BASE" \
+	    "$user@test.example" "$PASS" "$src" "<$user.$nsend.$$@test.example>" \
+	    "rate limit test" "${@:-rcpt@remote.example}" >"$OUT" 2>&1
 	return 0
 }
 

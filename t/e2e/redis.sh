@@ -126,32 +126,15 @@ node_start() {	# NODE BASE SINK MILTERPORT
 }
 ctl() { local n=$1; shift; timeout 20 "$CTL" -m "${DIRS[$n]}/milter.conf" milter "$@"; }
 
-# send NODE USER [SOURCE-IP]: one authenticated message; the transcript
-# ("MAIL 250 ...", "DATA 250 ...") goes to $OUT.
+# send NODE USER [SOURCE-IP]: one authenticated message (t/lib/send.py);
+# the transcript ("MAIL 250 ...", "DATA 250 ...") goes to $OUT.
 send() {
 	local node=$1 user=$2 src=${3:-127.0.0.1}
 	nsend=$((nsend + 1))
 	OUT=$RDIR/send.$nsend.$node.$user.txt
-	timeout 60 python3 - "${BASES[$node]}" "$user@test.example" "$PASS" \
-	    "$src" "$nsend" >"$OUT" 2>&1 <<'PY'
-import smtplib, sys
-port, user, pw, src, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
-s = smtplib.SMTP("127.0.0.1", port, source_address=(src, 0), timeout=30)
-s.ehlo("client.test.example")
-s.login(user, pw)
-def show(step, r):
-    print(step, r[0], r[1].decode("utf-8", "replace").replace("\n", " "))
-r = s.mail(user)
-show("MAIL", r)
-if r[0] == 250:
-    r = s.rcpt("rcpt@remote.example")
-    show("RCPT", r)
-    if r[0] == 250:
-        show("DATA", s.data("From: %s\r\nTo: rcpt@remote.example\r\n"
-            "Subject: redis test\r\nMessage-ID: <redis-%s@test.example>\r\n\r\n"
-            "message %s\r\n" % (user, n, n)))
-s.quit()
-PY
+	timeout 60 python3 "$top_srcdir/t/lib/send.py" "${BASES[$node]}" \
+	    "$user@test.example" "$PASS" "$src" "<redis-$nsend@test.example>" \
+	    "redis test" rcpt@remote.example >"$OUT" 2>&1
 	return 0
 }
 reply_of() { awk -v s="$1" '$1 == s { $1 = ""; sub(/^ +/, ""); print; exit }' "$OUT"; }
