@@ -29,43 +29,22 @@ pc_mb_charname(unsigned char c, char buf[8])
 }
 
 /*
- * Well-formed UTF-8 only: no overlongs (a hidden NUL or '@'), surrogates,
- * code points past U+10FFFF, or C1 controls.
+ * Well-formed UTF-8 only (pc_utf8_len: no overlongs, which could hide a
+ * NUL or an '@', no surrogates, nothing past U+10FFFF), and no C1
+ * controls (U+0080 to U+009F, encoded C2 80 to C2 9F).
  */
 static int
 utf8_valid(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, len, k;
+	size_t i = 0, k;
 
 	while (i < n) {
-		unsigned c = s[i], cp, min;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2;
-		else if ((c & 0xf0) == 0xe0)
-			len = 3;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4;
-		else
+		if ((k = pc_utf8_len(s + i, n - i)) == 0)
 			return 0;
-		cp = c & (0x7fu >> len);
-		min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-		if (n - i < len)
+		if (k == 2 && s[i] == 0xc2 && s[i + 1] <= 0x9f)
 			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-		    cp <= 0x9f)
-			return 0;
-		i += len;
+		i += k;
 	}
 	return 1;
 }

@@ -56,6 +56,11 @@ static const struct path_case path_cases[] = {
 	    "x.example"),
 	/* not RFC dot-atoms, but Postfix accepts them by default */
 	OK("<john..doe@x.example>", "john..doe", "x.example"),
+	/* UTF-8 (SMTPUTF8): the first code points past the C1 range, and
+	 * the last of each length. */
+	OK("<j\xc3\xb6rg\xc2\xa1@x.example>", "j\xc3\xb6rg\xc2\xa1", "x.example"),
+	OK("<a\xdf\xbf\xef\xbf\xbd\xf4\x8f\xbf\xbf@x.example>",
+	    "a\xdf\xbf\xef\xbf\xbd\xf4\x8f\xbf\xbf", "x.example"),
 	OK("<.a.@x.example>", ".a.", "x.example"),
 	OK("<a@xn--bcher-kva.example>", "a", "xn--bcher-kva.example"),
 	OK("<a@x-y.example>", "a", "x-y.example"),
@@ -120,6 +125,10 @@ static const struct path_case path_cases[] = {
 	BAD("<a\xc1\x80" "b@x.example>", "UTF-8"),	/* overlong '@' */
 	BAD("<user@x\xed\xa0\x80.example>", "UTF-8"),	/* surrogate */
 	BAD("<user\xc2\x85@x.example>", "UTF-8"),	/* C1 NEL */
+	BAD("<user\xc2\x80@x.example>", "UTF-8"),	/* C1, first */
+	BAD("<user\xc2\x9f@x.example>", "UTF-8"),	/* C1, last */
+	BAD("<a\xe0\x80\xc0" "b@x.example>", "UTF-8"),	/* 3-byte overlong */
+	BAD("<a\xf0\x80\x81\x80" "b@x.example>", "UTF-8"), /* 4-byte overlong */
 	BAD("<user\xf4\x90\x80\x80@x.example>", "UTF-8"), /* > U+10FFFF */
 	BAD("<user@x.example\xe4>", "UTF-8"),		/* cut short */
 };
