@@ -4,9 +4,11 @@
  */
 #include "loadstat.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static unsigned
 bucket(uint64_t us)
@@ -152,4 +154,22 @@ double
 rng_unit(uint64_t *s)
 {
 	return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+int
+write_full(int fd, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
 }

@@ -1,6 +1,7 @@
 /*
- * loadstat.h - what the load generators count: a latency histogram with
- * bounded relative error, and the account populations (uniform, Zipf).
+ * loadstat.h - what the load generators share: a latency histogram with
+ * bounded relative error, the account populations (uniform, Zipf), and
+ * writing a whole buffer to a socket.
  */
 #ifndef BENCH_LOADSTAT_H
 #define BENCH_LOADSTAT_H
@@ -37,6 +38,9 @@ int pop_init(struct population *p, uint32_t n, double s);
 void pop_free(struct population *p);
 /* u uniform in [0, 1). */
 uint32_t pop_pick(const struct population *p, double u);
+
+/* Writes all n bytes (again after EINTR); 0, or -1 on an error or EOF. */
+int write_full(int fd, const void *buf, size_t n);
 
 /* A small per-thread generator (xorshift64*). */
 uint64_t rng_next(uint64_t *state);

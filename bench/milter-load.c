@@ -166,22 +166,6 @@ sys:
 	return -1;
 }
 
-static int
-write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* Sends what is in w->out: packet by packet with -W, else in one write. */
 static int
 flush(struct worker *w)
@@ -195,10 +179,10 @@ flush(struct worker *w)
 		return -1;
 	}
 	if (!opt.split)
-		r = write_all(w->fd, w->out.buf, w->out.len);
+		r = write_full(w->fd, w->out.buf, w->out.len);
 	else
 		for (i = 0; i < w->out.npkt && r == 0; i++) {
-			r = write_all(w->fd, w->out.buf + from, w->out.ends[i] - from);
+			r = write_full(w->fd, w->out.buf + from, w->out.ends[i] - from);
 			from = w->out.ends[i];
 		}
 	mp_out_reset(&w->out);

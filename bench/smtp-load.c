@@ -97,22 +97,6 @@ base64(const unsigned char *in, size_t n, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
-static int
-send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* One line into line[], CRLF removed.  0, or -1 on EOF/error/timeout. */
 static int
 read_line(struct conn *c, char *line, size_t len)
@@ -172,7 +156,7 @@ chat(struct worker *w, const char *cmd, size_t len, int want)
 	char line[512], msg[600];
 	int code;
 
-	if (len > 0 && send_all(w->c.fd, cmd, len) < 0) {
+	if (len > 0 && write_full(w->c.fd, cmd, len) < 0) {
 		fail(w, "write failed");
 		return -1;
 	}
