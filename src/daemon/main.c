@@ -31,9 +31,6 @@
 #include "ruleset.h"
 #include "util.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
 
 #define APPLY_RETRY_SECONDS 30
 
@@ -191,42 +188,23 @@ run_jobs(struct dstate *s)
 	}
 }
 
-static void
-usage(FILE *fp)
-{
-	fprintf(fp, "usage: portcullisd [-f] [-n] [-V] [-c FILE]\n"
-	    "  -c FILE  configuration file (default %s)\n"
-	    "  -f       stay in the foreground, log to stderr too\n"
-	    "  -n       check the configuration and exit 0 (good) or 1\n"
-	    "  -V       print the version and exit\n", DCONF_DEFAULT_PATH);
-}
-
 int
 main(int argc, char **argv)
 {
-	const char *path = DCONF_DEFAULT_PATH;
+	struct pc_daemon_opts o = { DCONF_DEFAULT_PATH, 0, 0 };
 	struct timespec tick = { 0, 250 * 1000 * 1000 };
 	struct sigaction sa;
 	struct dstate s;
 	char err[1024], *pidfile = NULL;
-	int ch, check = 0, foreground = 0;
+	const char *path;
+	int rc, check, foreground;
 
-	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
-		switch (ch) {
-		case 'c': path = optarg; break;
-		case 'f': foreground = 1; break;
-		case 'n': check = 1; break;
-		case 'V':
-			printf("portcullisd %s\n", PACKAGE_VERSION);
-			return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if ((rc = pc_daemon_options(argc, argv, "portcullisd",
+	    DCONF_DEFAULT_PATH, &o)) >= 0)
+		return rc;
+	path = o.conf;
+	check = o.check;
+	foreground = o.foreground;
 	memset(&s, 0, sizeof(s));
 	if ((s.conf = dconf_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "portcullisd: %s\n", err);

@@ -17,6 +17,45 @@
 
 #include "util.h"
 
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+static void
+usage(FILE *fp, const char *prog, const char *default_conf)
+{
+	fprintf(fp, "usage: %s [-f] [-n] [-V] [-c FILE]\n"
+	    "  -c FILE  configuration file (default %s)\n"
+	    "  -f       stay in the foreground, log to stderr too\n"
+	    "  -n       check the configuration and exit 0 (good) or 1\n"
+	    "  -V       print the version and exit\n", prog, default_conf);
+}
+
+int
+pc_daemon_options(int argc, char **argv, const char *prog,
+    const char *default_conf, struct pc_daemon_opts *o)
+{
+	int ch;
+
+	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
+		switch (ch) {
+		case 'c': o->conf = optarg; break;
+		case 'f': o->foreground = 1; break;
+		case 'n': o->check = 1; break;
+		case 'V':
+			printf("%s %s\n", prog, PACKAGE_VERSION);
+			return 0;
+		case 'h': usage(stdout, prog, default_conf); return 0;
+		default: usage(stderr, prog, default_conf); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr, prog, default_conf);
+		return 2;
+	}
+	return -1;
+}
+
 int
 pc_daemonize(char *err, size_t errlen)
 {

@@ -21,23 +21,10 @@
 #include "state.h"
 #include "util.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
 
 static const char *conf_path;
 static char *pidfile;		/* as written at start; reload cannot move it */
 static int foreground;
-
-static void
-usage(FILE *fp)
-{
-	fprintf(fp, "usage: portcullis-milter [-f] [-n] [-V] [-c FILE]\n"
-	    "  -c FILE  configuration file (default %s)\n"
-	    "  -f       stay in the foreground, log to stderr too\n"
-	    "  -n       check the configuration and exit 0 (good) or 1\n"
-	    "  -V       print the version and exit\n", MCONF_DEFAULT_PATH);
-}
 
 /* A missing default file means "embedded defaults"; a named one must exist. */
 static struct mconf *
@@ -121,26 +108,17 @@ socket_owner(const struct mconf *c, char *err, size_t errlen)
 int
 main(int argc, char **argv)
 {
+	struct pc_daemon_opts o = { NULL, 0, 0 };
 	struct mconf *c;
 	char err[1024];
-	int ch, check = 0, rc;
+	int check, rc;
 
-	while ((ch = getopt(argc, argv, "c:fnVh")) != -1) {
-		switch (ch) {
-		case 'c': conf_path = optarg; break;
-		case 'f': foreground = 1; break;
-		case 'n': check = 1; break;
-		case 'V':
-			printf("portcullis-milter %s\n", PACKAGE_VERSION);
-			return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if ((rc = pc_daemon_options(argc, argv, "portcullis-milter",
+	    MCONF_DEFAULT_PATH, &o)) >= 0)
+		return rc;
+	conf_path = o.conf;
+	check = o.check;
+	foreground = o.foreground;
 	if ((c = load(err, sizeof(err))) == NULL) {
 		fprintf(stderr, "portcullis-milter: %s\n", err);
 		return 1;
