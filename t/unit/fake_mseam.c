@@ -12,6 +12,7 @@
 
 #include "fake_mseam.h"
 #include "mconf.h"
+#include "testutil.h"
 #include "util.h"
 
 struct fake_mta mta;
@@ -129,19 +130,22 @@ fake_mta_macro(const char *name, const char *value)
 	mta.macros[i][1] = value;
 }
 
+struct mconf *
+fake_load_conf(const char *text)
+{
+	char *path = tu_write_tmp("milterconf", text), err[1024];
+	struct mconf *c;
+
+	c = mconf_load(path, err, sizeof(err));
+	unlink(path);
+	free(path);
+	if (c == NULL)
+		fail_msg("%s", err);
+	return c;
+}
+
 void
 fake_install_conf(const char *text)
 {
-	char path[] = "/tmp/pc-test-milterconf-XXXXXX", err[1024];
-	int fd = mkstemp(path);
-	struct mconf *c;
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	c = mconf_load(path, err, sizeof(err));
-	unlink(path);
-	if (c == NULL)
-		fail_msg("%s", err);
-	mconf_install(c);
+	mconf_install(fake_load_conf(text));
 }

@@ -41,7 +41,9 @@ extern const struct mseam fake_mseam;
 void fake_mta_reset(void);
 /* Makes the MTA send macro name with value (the test fails when full). */
 void fake_mta_macro(const char *name, const char *value);
-/* Loads text as the milter's configuration and installs it (or fails). */
+/* Loads text as a milter configuration (or fails the test). */
+struct mconf *fake_load_conf(const char *text);
+/* The same, installed as the running configuration. */
 void fake_install_conf(const char *text);
 
 #endif

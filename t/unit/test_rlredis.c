@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fake_mseam.h"
 #include "mconf.h"
 #include "netaddr.h"
 #include "ratelimit.h"
@@ -620,20 +621,11 @@ test_unreachable(void **state)
 static struct mconf *
 conf_with(const char *backend)
 {
-	char path[] = "/tmp/pc-test-rlredis-conf-XXXXXX", text[256], err[1024];
-	struct mconf *c;
-	int fd = mkstemp(path);
+	char text[256];
 
-	assert_true(fd >= 0);
 	snprintf(text, sizeof(text), "RateLimitBackend %s\nControlSocket none\n"
 	    "StateFile none\n", backend);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	c = mconf_load(path, err, sizeof(err));
-	unlink(path);
-	if (c == NULL)
-		fail_msg("%s", err);
-	return c;
+	return fake_load_conf(text);
 }
 
 /*
