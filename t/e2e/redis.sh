@@ -138,6 +138,16 @@ send() {
 	return 0
 }
 reply_of() { awk -v s="$1" '$1 == s { $1 = ""; sub(/^ +/, ""); print; exit }' "$OUT"; }
+# through_aba USER: a message of USER's through A, B and A; $accepted
+# counts those that got 250 at DATA.
+through_aba() {
+	local n
+	accepted=0
+	for n in A B A; do
+		send $n "$1"
+		[ "$(reply_of DATA | cut -c1-3)" = 250 ] && accepted=$((accepted + 1))
+	done
+}
 # delivered ID: the message sent as send number ID reached a sink.
 delivered() {
 	local n
@@ -166,12 +176,8 @@ expect "node A says it shares limits through redis" \
     "$(grep -c "RateLimitBackend $URL: connected" "${DIRS[A]}/milter.out")" '^1$'
 
 # --- a limit reached through A holds on B ------------------------------------
-ok=0
-for n in A B A; do
-	send $n alice
-	[ "$(reply_of DATA | cut -c1-3)" = 250 ] && ok=$((ok + 1))
-done
-expect "alice's first 3 messages pass, through A, B and A" "$ok" '^3$'
+through_aba alice
+expect "alice's first 3 messages pass, through A, B and A" "$accepted" '^3$'
 send B alice
 expect "the 4th, through B, gets 450 4.7.1 with the limit and the wait" \
     "$(reply_of MAIL)" \
@@ -277,12 +283,8 @@ expect "reset during the outage fails (1) saying it reached this node only" \
 # --- redis-server is back ---------------------------------------------------
 redis_start || { echo "Bail out! redis-server did not restart"; exit 1; }
 sleep 6		# the longest back-off is 5 s
-ok=0
-for n in A B A; do
-	send $n carol
-	[ "$(reply_of DATA | cut -c1-3)" = 250 ] && ok=$((ok + 1))
-done
-expect "Redis back: carol's 3 messages through A, B, A pass" "$ok" '^3$'
+through_aba carol
+expect "Redis back: carol's 3 messages through A, B, A pass" "$accepted" '^3$'
 send B carol
 expect "and her 4th through B is refused: limits are shared again" \
     "$(reply_of MAIL)" '^450 4\.7\.1 Rate limit exceeded for carol@test\.example'
