@@ -248,6 +248,19 @@ requirements(struct dstr *d, const struct dconf *c)
 	dstr_puts(d, "</ul>\n");
 }
 
+/* A one-button form that posts the entry's id to /ACTION (renew, delete). */
+static void
+entry_button(struct dstr *d, const char *csrf, const char *action,
+    const char *cls, const char *label, const struct reg_entry *e)
+{
+	dstr_appendf(d, "<form class=\"inline\" method=\"post\" "
+	    "action=\"/%s\"><input type=\"hidden\" name=\"csrf\" "
+	    "value=\"%s\"><input type=\"hidden\" name=\"id\" "
+	    "value=\"%lld\"><button type=\"submit\" class=\"%s\" "
+	    "aria-label=\"%s %s\">%s</button></form>", action, csrf,
+	    (long long)e->id, cls, label, e->address, label);
+}
+
 static void
 entries_table(struct http_req *r, struct dstr *d, const struct http_session *s)
 {
@@ -293,24 +306,14 @@ entries_table(struct http_req *r, struct dstr *d, const struct http_session *s)
 		dstr_free(&why);
 		dstr_puts(d, "</td><td>");
 		if (v[i].status == REG_ACTIVE || v[i].status == REG_EXPIRED)
-			dstr_appendf(d, "<form class=\"inline\" method=\"post\" "
-			    "action=\"/renew\"><input type=\"hidden\" name="
-			    "\"csrf\" value=\"%s\"><input type=\"hidden\" name="
-			    "\"id\" value=\"%lld\"><button type=\"submit\" "
-			    "class=\"secondary\" aria-label=\"Renew %s\">Renew"
-			    "</button></form>", s->csrf, (long long)v[i].id,
-			    v[i].address);
+			entry_button(d, s->csrf, "renew", "secondary", "Renew",
+			    &v[i]);
 		/* Only an administrator undoes a suspension (api_register.c). */
 		if (v[i].status == REG_SUSPENDED)
 			dstr_puts(d, "under review: contact us");
 		else
-			dstr_appendf(d, "<form class=\"inline\" method=\"post\" "
-			    "action=\"/delete\"><input type=\"hidden\" name="
-			    "\"csrf\" value=\"%s\"><input type=\"hidden\" name="
-			    "\"id\" value=\"%lld\"><button type=\"submit\" "
-			    "class=\"danger\" aria-label=\"Delete %s\">Delete"
-			    "</button></form>", s->csrf, (long long)v[i].id,
-			    v[i].address);
+			entry_button(d, s->csrf, "delete", "danger", "Delete",
+			    &v[i]);
 		dstr_puts(d, "</td></tr>\n");
 	}
 	if (shown > 0)

@@ -34,12 +34,7 @@ done
 . "$srcdir/t/lib/postfix.sh" || exit 1
 
 INET_PC=13010 INET_NULL=13011
-for p in $INET_PC $INET_NULL; do
-	if port_busy "$p"; then
-		echo "Bail out! port $p is in use"
-		exit 1
-	fi
-done
+ports_free "" $INET_PC $INET_NULL
 
 dir=$(mktemp -d /tmp/pc-bench-smoke.XXXXXXXX) || exit 1
 pids=()

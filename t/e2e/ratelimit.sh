@@ -36,12 +36,7 @@ for p in "$MILTER" "$CTL"; do
 done
 
 BASE=12810 SINK=12812 MPORT=12813 METRICS=12819
-for p in $BASE $((BASE + 1)) $SINK $MPORT $METRICS; do
-	if port_busy "$p"; then
-		echo "Bail out! port $p is in use; this test needs 12810-12819"
-		exit 1
-	fi
-done
+ports_free 12810-12819 $BASE $((BASE + 1)) $SINK $MPORT $METRICS
 
 pf_cleanup_on_exit
 PASS=rl-secret

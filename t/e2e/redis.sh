@@ -48,13 +48,8 @@ REDIS_PORT=13301
 # Per node: submission, submissions (+1), sink, milter.
 A_BASE=13310 A_SINK=13312 A_MILTER=13313
 B_BASE=13320 B_SINK=13322 B_MILTER=13323
-for p in $REDIS_PORT $A_BASE $((A_BASE + 1)) $A_SINK $A_MILTER \
-    $B_BASE $((B_BASE + 1)) $B_SINK $B_MILTER; do
-	if port_busy "$p"; then
-		echo "Bail out! port $p is in use; this test needs 13301-13323"
-		exit 1
-	fi
-done
+ports_free 13301-13323 $REDIS_PORT $A_BASE $((A_BASE + 1)) $A_SINK \
+    $A_MILTER $B_BASE $((B_BASE + 1)) $B_SINK $B_MILTER
 
 pf_cleanup_on_exit
 failures=0 checks=0 nsend=0

@@ -32,10 +32,8 @@ CTL=${PORTCULLISCTL:-$(mt_find_prog src/ctl/portcullisctl)}
 DNS_PORT=12953
 A_BASE=12910 A_SINK=12912 A_MILTER=12913
 B_BASE=12920 B_SINK=12922 B_MILTER=12923
-for p in $DNS_PORT $A_BASE $((A_BASE + 1)) $A_SINK $A_MILTER $B_BASE \
-    $((B_BASE + 1)) $B_SINK $B_MILTER; do
-	port_busy "$p" && { echo "Bail out! port $p is in use"; exit 1; }
-done
+ports_free "" $DNS_PORT $A_BASE $((A_BASE + 1)) $A_SINK $A_MILTER $B_BASE \
+    $((B_BASE + 1)) $B_SINK $B_MILTER
 pf_cleanup_on_exit
 pf_mktemp WORK || exit 1
 # shellcheck disable=SC2034  # SW_DIR, USER_ADDR: for send_auth

@@ -32,13 +32,8 @@ fi
 # Ports 12500-12599 belong to this test.
 A_BASE=12510 A_SINK=12512 A_MILTER=12513
 B_BASE=12520 B_SINK=12522 B_MILTER=12523
-for p in $A_BASE $((A_BASE + 1)) $A_SINK $A_MILTER \
-    $B_BASE $((B_BASE + 1)) $B_SINK $B_MILTER; do
-	if port_busy "$p"; then
-		echo "Bail out! port $p is in use; this test needs 12510-12523 free"
-		exit 1
-	fi
-done
+ports_free "12510-12523 free" $A_BASE $((A_BASE + 1)) $A_SINK $A_MILTER \
+    $B_BASE $((B_BASE + 1)) $B_SINK $B_MILTER
 
 pf_cleanup_on_exit
 USER_ADDR=alice@test.example PASS='alice-secret'

@@ -103,6 +103,20 @@ pf_mktemp() {
 # port_busy PORT [HOST]: true when a TCP listener answers on HOST:PORT.
 port_busy() { mt_listening "$@"; }
 
+# ports_free NEED PORT...: bails out of the test (TAP) when one of the
+# ports on 127.0.0.1 is in use; NEED, when not empty, says which the
+# test needs ("12510-12523").
+ports_free() {
+	local need=$1 p
+	shift
+	for p in "$@"; do
+		if port_busy "$p"; then
+			echo "Bail out! port $p is in use${need:+; this test needs $need}"
+			exit 1
+		fi
+	done
+}
+
 # wait_port PORT [SECS] [HOST]: wait, at most SECS seconds (default 10),
 # until HOST:PORT accepts connections.
 wait_port() {
