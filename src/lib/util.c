@@ -155,7 +155,7 @@ dstr_clear(struct dstr *d)
 	d->buf[0] = '\0';
 }
 
-static void
+void
 dstr_reserve(struct dstr *d, size_t extra)
 {
 	size_t need = d->len + extra + 1;
@@ -164,30 +164,11 @@ dstr_reserve(struct dstr *d, size_t extra)
 		oom(SIZE_MAX);
 	if (need <= d->cap)
 		return;
+	if (d->cap == 0)
+		d->cap = 64;	/* a zeroed dstr, never initialised */
 	while (d->cap < need)
 		d->cap = d->cap > SIZE_MAX / 2 ? need : d->cap * 2;
 	d->buf = xrealloc(d->buf, d->cap);
-}
-
-void
-dstr_append(struct dstr *d, const char *s, size_t n)
-{
-	dstr_reserve(d, n);
-	memcpy(d->buf + d->len, s, n);
-	d->len += n;
-	d->buf[d->len] = '\0';
-}
-
-void
-dstr_puts(struct dstr *d, const char *s)
-{
-	dstr_append(d, s, strlen(s));
-}
-
-void
-dstr_putc(struct dstr *d, char c)
-{
-	dstr_append(d, &c, 1);
 }
 
 void
@@ -258,6 +239,22 @@ pc_utf8_len(const unsigned char *s, size_t avail)
 		if (s[i] < 0x80 || s[i] > 0xbf)
 			return 0;
 	return n;
+}
+
+char *
+pc_u64_str(char buf[PC_U64_STRLEN], uint64_t v)
+{
+	char tmp[PC_U64_STRLEN];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return buf;
 }
 
 int64_t

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -43,6 +44,10 @@ char *pc_str_trim(char *s);
  * U+10FFFF), or 0 when s[0] starts none.
  */
 size_t pc_utf8_len(const unsigned char *s, size_t avail);
+/* Room for any uint64_t in decimal and its NUL. */
+#define PC_U64_STRLEN 21
+/* v in decimal into buf; returns buf.  snprintf() costs ten times more. */
+char *pc_u64_str(char buf[PC_U64_STRLEN], uint64_t v);
 /* CLOCK_MONOTONIC in milliseconds, for deadlines. */
 int64_t pc_now_ms(void);
 
@@ -56,9 +61,38 @@ struct dstr {
 void dstr_init(struct dstr *d);
 void dstr_free(struct dstr *d);
 void dstr_clear(struct dstr *d);
-void dstr_append(struct dstr *d, const char *s, size_t n);
-void dstr_puts(struct dstr *d, const char *s);
-void dstr_putc(struct dstr *d, char c);
+/* Makes room for extra more bytes and the NUL (grows by doubling). */
+void dstr_reserve(struct dstr *d, size_t extra);
+
+/*
+ * The appends are inline: a log event's JSON line is a few dozen of them,
+ * and a call into another file for each byte cost more than the bytes.
+ */
+static inline void
+dstr_append(struct dstr *d, const char *s, size_t n)
+{
+	if (n >= d->cap - d->len)
+		dstr_reserve(d, n);
+	memcpy(d->buf + d->len, s, n);
+	d->len += n;
+	d->buf[d->len] = '\0';
+}
+
+static inline void
+dstr_puts(struct dstr *d, const char *s)
+{
+	dstr_append(d, s, strlen(s));
+}
+
+static inline void
+dstr_putc(struct dstr *d, char c)
+{
+	if (d->cap - d->len < 2)
+		dstr_reserve(d, 1);
+	d->buf[d->len++] = c;
+	d->buf[d->len] = '\0';
+}
+
 void dstr_appendf(struct dstr *d, const char *fmt, ...) PC_PRINTF(2, 3);
 void dstr_vappendf(struct dstr *d, const char *fmt, va_list ap);
 /* Hands the buffer to the caller (never NULL) and resets d. */
