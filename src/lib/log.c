@@ -157,6 +157,26 @@ put_control(struct dstr *d, unsigned char c, enum esc_mode mode)
 }
 
 /*
+ * What escape() does with a byte at first sight: ASCII_PLAIN and
+ * ASCII_SPACE (which a logfmt value must quote) are copied as they are;
+ * anything else (controls, '"', '\\', bytes of 0x80 and up) takes the
+ * slow path.
+ */
+enum { ASCII_PLAIN = 0, ASCII_SPACE = 1, ASCII_SLOW = 2 };
+#define ASCII_ROW(c)	((c) < 0x20 || (c) >= 0x7f || (c) == '"' || \
+    (c) == '\\' ? ASCII_SLOW : (c) == ' ' || (c) == '=' ? ASCII_SPACE : \
+    ASCII_PLAIN)
+#define ASCII_ROW4(c)	ASCII_ROW(c), ASCII_ROW((c) + 1), ASCII_ROW((c) + 2), \
+    ASCII_ROW((c) + 3)
+#define ASCII_ROW16(c)	ASCII_ROW4(c), ASCII_ROW4((c) + 4), ASCII_ROW4((c) + 8), \
+    ASCII_ROW4((c) + 12)
+#define ASCII_ROW64(c)	ASCII_ROW16(c), ASCII_ROW16((c) + 16), \
+    ASCII_ROW16((c) + 32), ASCII_ROW16((c) + 48)
+static const unsigned char ascii_class[256] = {
+	ASCII_ROW64(0), ASCII_ROW64(64), ASCII_ROW64(128), ASCII_ROW64(192)
+};
+
+/*
  * Appends the escaped form of s[0..len) to d, keeping at most cap input
  * bytes and never splitting a UTF-8 sequence; a cut value ends in "...".
  * Returns nonzero when a logfmt value needs quotes.  Runs of bytes that
@@ -167,13 +187,28 @@ escape(struct dstr *d, const char *str, size_t len, size_t cap,
     enum esc_mode mode)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run = 0, k;
+	size_t i = 0, run = 0, k, lim = len < cap ? len : cap;
 	int quote = 0;
 
 	while (i < len) {
-		unsigned char c = s[i];
+		unsigned char c;
 		int plain = 0;
 
+		/*
+		 * Printable ASCII other than '"' and '\\' is nearly every byte
+		 * of a log line: it joins the run without a look at UTF-8.
+		 */
+		if (mode == ESC_LOGFMT)
+			while (i < lim && ascii_class[s[i]] <= ASCII_SPACE)
+				quote |= ascii_class[s[i++]];
+		else
+			while (i < lim && ascii_class[s[i]] <= ASCII_SPACE)
+				i++;
+		if (i == len)
+			break;
+		c = s[i];
+		if (ascii_class[c] <= ASCII_SPACE)
+			break;		/* plain, but past the cap */
 		k = pc_utf8_len(s + i, len - i);
 		if (i + (k ? k : 1) > cap)
 			break;
@@ -208,9 +243,7 @@ escape(struct dstr *d, const char *str, size_t len, size_t cap,
 			dstr_putc(d, (char)c);
 			quote = 1;
 		} else {
-			if (c == ' ' || c == '=' || c == '"' || c == '\\')
-				quote = 1;
-			plain = 1;
+			plain = 1;	/* '"' or '\\' in ESC_TEXT, kept as is */
 		}
 		i += k;
 		if (!plain)
@@ -225,17 +258,39 @@ escape(struct dstr *d, const char *str, size_t len, size_t cap,
 }
 
 #ifndef NDEBUG
-/* Keys come from our code, never from a client; a bad one is a bug. */
+/*
+ * Keys come from our code, never from a client; a bad one is a bug.
+ * Checked on every event, so by table: [a-z0-9_].
+ */
+#define KEY_ROW(c)	(((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') || \
+    (c) == '_')
+#define KEY_ROW4(c)	KEY_ROW(c), KEY_ROW((c) + 1), KEY_ROW((c) + 2), \
+    KEY_ROW((c) + 3)
+#define KEY_ROW16(c)	KEY_ROW4(c), KEY_ROW4((c) + 4), KEY_ROW4((c) + 8), \
+    KEY_ROW4((c) + 12)
+#define KEY_ROW64(c)	KEY_ROW16(c), KEY_ROW16((c) + 16), KEY_ROW16((c) + 32), \
+    KEY_ROW16((c) + 48)
+static const unsigned char key_char[256] = {
+	KEY_ROW64(0), KEY_ROW64(64), KEY_ROW64(128), KEY_ROW64(192)
+};
+
 static int
 key_ok(const char *k)
 {
-	if (k == NULL || *k == '\0')
+	const unsigned char *p = (const unsigned char *)k;
+
+	if (p == NULL || *p == '\0')
 		return 0;
-	for (; *k; k++)
-		if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') ||
-		    *k == '_'))
-			return 0;
-	return 1;
+	while (key_char[*p])
+		p++;
+	return *p == '\0';
+}
+
+/* "ts" is the event line's own first member. */
+static int
+key_is_ts(const char *k)
+{
+	return k[0] == 't' && k[1] == 's' && k[2] == '\0';
 }
 #endif
 
@@ -597,16 +652,26 @@ put_digits(char *p, unsigned v, int n)
 /*
  * RFC 3339, UTC, milliseconds: 2024-05-01T12:34:56.789Z.  Written digit
  * by digit: strftime() and snprintf() cost more than the rest of an
- * event's JSON.  len must be at least 25.
+ * event's JSON.  Each thread keeps the date and time of the last second
+ * it formatted, so gmtime_r() runs once a second, not once an event.
+ * len must be at least 25.
  */
 static void
 format_ts(char *buf, size_t len)
 {
+	static __thread time_t cached_sec = -1;
+	static __thread char cached[20];	/* "2024-05-01T12:34:56" */
 	struct timespec now;
 	struct tm tm;
 	size_t n;
 
 	clock_gettime(CLOCK_REALTIME, &now);
+	if (len >= 25 && now.tv_sec == cached_sec) {
+		memcpy(buf, cached, 19);
+		memcpy(buf + 19, ".000Z", 6);
+		put_digits(buf + 20, (unsigned)(now.tv_nsec / 1000000), 3);
+		return;
+	}
 	gmtime_r(&now.tv_sec, &tm);
 	if (len < 25 || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) {
 		n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -621,6 +686,8 @@ format_ts(char *buf, size_t len)
 	put_digits(buf + 14, (unsigned)tm.tm_min, 2);
 	put_digits(buf + 17, (unsigned)tm.tm_sec, 2);
 	put_digits(buf + 20, (unsigned)(now.tv_nsec / 1000000), 3);
+	memcpy(cached, buf, 19);
+	cached_sec = now.tv_sec;
 }
 
 /* How many LogFile lines were left to another thread's write. */
@@ -691,7 +758,7 @@ pc_log_event(const struct pc_logfield *f, size_t n)
 	int to_stderr = log_opened && log_foreground, to_syslog = syslog_wanted();
 
 	for (size_t i = 0; i < n; i++)
-		assert(strcmp(f[i].key, "ts") != 0);	/* ours, in JSON */
+		assert(!key_is_ts(f[i].key));	/* ours, in JSON */
 	/*
 	 * Each form is built only for someone who reads it, and outside any
 	 * lock that serialises threads: stderr's mutex is held only for the
