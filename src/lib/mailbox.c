@@ -40,6 +40,10 @@ utf8_valid(const char *str, size_t n)
 	size_t i = 0, k;
 
 	while (i < n) {
+		if (s[i] < 0x80) {	/* nearly every address is ASCII */
+			i++;
+			continue;
+		}
 		if ((k = pc_utf8_len(s + i, n - i)) == 0)
 			return 0;
 		if (k == 2 && s[i] == 0xc2 && s[i + 1] <= 0x9f)

@@ -5,19 +5,17 @@
  */
 #include "origin_log.h"
 
-#include <inttypes.h>
-#include <stdio.h>
-
 #include "log.h"
+#include "util.h"
 
 void
 origin_log(const struct session *s, const char *event, const char *action,
     const char *reason)
 {
-	char rcpts[16], size[24];
+	char rcpts[PC_U64_STRLEN], size[PC_U64_STRLEN];
 
-	snprintf(rcpts, sizeof(rcpts), "%u", s->rcpts);
-	snprintf(size, sizeof(size), "%" PRIu64, s->size);
+	pc_u64_str(rcpts, s->rcpts);
+	pc_u64_str(size, s->size);
 	{
 		/* trusted = 1: we produced the value; 0: the client chose it. */
 		const struct pc_logfield f[] = {

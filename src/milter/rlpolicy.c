@@ -141,6 +141,13 @@ hit(struct session *s, const char *key, const struct acct_limits *al,
 	}
 }
 
+/* Empty strings; the whole struct is a kilobyte, cleared twice a message. */
+static void
+rl_reply_clear(struct rl_reply *r)
+{
+	r->rcode[0] = r->xcode[0] = r->text[0] = r->reason[0] = '\0';
+}
+
 int
 ratelimit_mail(struct session *s, struct rl_reply *r)
 {
@@ -152,7 +159,7 @@ ratelimit_mail(struct session *s, struct rl_reply *r)
 	unsigned flags = 0;
 	int rv = 0;
 
-	memset(r, 0, sizeof(*r));
+	rl_reply_clear(r);
 	s->rl_hold = 0;
 	s->rl_note[0] = '\0';
 	ratelimit_key(s, key, sizeof(key));
@@ -210,7 +217,7 @@ ratelimit_rcpt(struct session *s, struct rl_reply *r)
 	uint64_t now = rl_now(), retry = 0;
 	int rv = 0;
 
-	memset(r, 0, sizeof(*r));
+	rl_reply_clear(r);
 	ratelimit_key(s, key, sizeof(key));
 	if (key[0] == '\0' || s->conf->rl == NULL)
 		return 0;

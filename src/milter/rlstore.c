@@ -50,17 +50,21 @@ rlstore_charge(const struct mconf *c, const char *account,
     enum rl_kind kind, const struct rl_limit *lim, uint64_t cost,
     enum rl_mode mode, uint64_t *retry_ns, unsigned *flags)
 {
-	const struct rlredis_target *t = redis_of(c);
+	const struct rlredis_target *t;
 	struct rlredis_charge rc;
-	uint64_t now = rl_now();
+	uint64_t now;
 	char err[512];
 
-	if (t == NULL) {
-		rlredis_release();	/* a reload left redis behind */
-	} else if (lim->count == 0 && flags == NULL) {
+	/* No limit and no flags wanted: nothing to ask either store. */
+	if (lim->count == 0 && flags == NULL) {
 		if (retry_ns != NULL)
 			*retry_ns = 0;
 		return 1;
+	}
+	t = redis_of(c);
+	now = rl_now();
+	if (t == NULL) {
+		rlredis_release();	/* a reload left redis behind */
 	} else if (rlredis_charge(t, account, kind, lim, cost, mode,
 	    flags != NULL, &rc, err, sizeof(err)) == 0) {
 		/* The shadow: what this node charged, for a later fallback. */

@@ -18,7 +18,7 @@ int
 sender_account(const struct mconf *c, const char *login, char *buf, size_t len)
 {
 	const unsigned char *p;
-	int n;
+	size_t n;
 
 	buf[0] = '\0';
 	if (login == NULL || *login == '\0')
@@ -26,11 +26,12 @@ sender_account(const struct mconf *c, const char *login, char *buf, size_t len)
 	for (p = (const unsigned char *)login; *p != '\0'; p++)
 		if (*p < 0x21 || *p == 0x7f)
 			return -1;
-	if (strchr(login, '@') == NULL && c->account_domain != NULL)
-		n = snprintf(buf, len, "%s@%s", login, c->account_domain);
-	else
-		n = snprintf(buf, len, "%s", login);
-	if (n < 0 || (size_t)n >= len) {
+	n = pc_strlcpy(buf, login, len);
+	if (n < len && strchr(login, '@') == NULL && c->account_domain != NULL) {
+		pc_strlcat(buf, "@", len);
+		n = pc_strlcat(buf, c->account_domain, len);
+	}
+	if (n >= len) {
 		buf[0] = '\0';
 		return -1;
 	}
@@ -66,11 +67,11 @@ map_allows(const struct mconf *c, const char *account, const char *addr,
 	char buf[4096], *save = NULL, *pat;
 
 	if (strcasecmp(account, addr) == 0) {
-		snprintf(reason, rlen, "sender is the account itself");
+		pc_strlcpy(reason, "sender is the account itself", rlen);
 		return 1;
 	}
 	if (value == NULL) {
-		snprintf(reason, rlen, "no SenderMap entry for the account");
+		pc_strlcpy(reason, "no SenderMap entry for the account", rlen);
 		return 0;
 	}
 	pc_strlcpy(buf, value, sizeof(buf));
@@ -81,7 +82,7 @@ map_allows(const struct mconf *c, const char *account, const char *addr,
 			return 1;
 		}
 	}
-	snprintf(reason, rlen, "no SenderMap pattern of the account matches");
+	pc_strlcpy(reason, "no SenderMap pattern of the account matches", rlen);
 	return 0;
 }
 
@@ -93,37 +94,39 @@ decide_sender(const struct mconf *c, const char *account,
 	const char *adom;
 
 	if (addr->null_path) {
-		snprintf(reason, rlen, "null sender");
+		pc_strlcpy(reason, "null sender", rlen);
 		return 1;
 	}
-	snprintf(full, sizeof(full), "%s@%s", addr->local, addr->domain);
+	pc_strlcpy(full, addr->local, sizeof(full));
+	pc_strlcat(full, "@", sizeof(full));
+	pc_strlcat(full, addr->domain, sizeof(full));
 	adom = account_domain(account);
 	switch (c->sender_policy) {
 	case SENDER_ANY:
-		snprintf(reason, rlen, "SenderPolicy any");
+		pc_strlcpy(reason, "SenderPolicy any", rlen);
 		return 1;
 	case SENDER_EXACT:
 		if (strcasecmp(full, account) == 0) {
-			snprintf(reason, rlen, "sender is the account");
+			pc_strlcpy(reason, "sender is the account", rlen);
 			return 1;
 		}
-		snprintf(reason, rlen, "sender is not the account");
+		pc_strlcpy(reason, "sender is not the account", rlen);
 		return 0;
 	case SENDER_DOMAIN:
 		if (adom == NULL) {
-			snprintf(reason, rlen, "account has no domain; set "
-			    "AccountDomain");
+			pc_strlcpy(reason, "account has no domain; set "
+			    "AccountDomain", rlen);
 			return 0;
 		}
 		if (strcasecmp(adom, addr->domain) == 0) {
-			snprintf(reason, rlen, "sender domain is the account's");
+			pc_strlcpy(reason, "sender domain is the account's", rlen);
 			return 1;
 		}
-		snprintf(reason, rlen, "sender domain is not the account's");
+		pc_strlcpy(reason, "sender domain is not the account's", rlen);
 		return 0;
 	case SENDER_MAP:
 		return map_allows(c, account, full, addr->domain, reason, rlen);
 	}
-	snprintf(reason, rlen, "unknown SenderPolicy");
+	pc_strlcpy(reason, "unknown SenderPolicy", rlen);
 	return 0;
 }
