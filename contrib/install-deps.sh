@@ -17,6 +17,8 @@ packages=(
 	nftables iptables ipset
 	# portcullisd: HTTP server, JSON, DNS checks, curl and browser tests
 	libevent-dev libjansson-dev dnsmasq-base dnsutils curl chromium nodejs
+	# make bench: instructions per message (bench/instructions)
+	valgrind
 )
 
 if [ "$(id -u)" != 0 ]; then

@@ -32,6 +32,8 @@ for p in "$LOAD" "$NULLM" "$MILTER"; do
 done
 # shellcheck source=SCRIPTDIR/../lib/postfix.sh
 . "$srcdir/t/lib/postfix.sh" || exit 1
+# shellcheck source=SCRIPTDIR/../../bench/conf.sh
+. "$srcdir/bench/conf.sh" || exit 1
 
 INET_PC=13010 INET_NULL=13011
 ports_free "" $INET_PC $INET_NULL
@@ -76,19 +78,8 @@ notok() { echo "not ok - $*"; fails=$((fails + 1)); }
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/origin.key"
 chmod 600 "$dir/origin.key"
 write_conf() { # NAME SOCKET
-	cat >"$dir/$1.conf" <<EOF
-Socket $2
-PidFile $dir/$1.pid
-RequireAuth yes
-SenderPolicy exact
-CheckHeaderFrom yes
-LogFile $dir/$1.json
-OriginStamp yes
-OriginKeyFile $dir/origin.key
-EOF
-	pf_accepted_lines "$MILTER" "$dir/$1.conf" \
-	    "RateLimit messages 1000000/1h" "RateLimit recipients 10000000/1d" \
-	    >>"$dir/$1.conf" 2>/dev/null
+	bench_conf "$dir/$1.conf" "$2" "$dir/$1.json" "OriginStamp yes" \
+	    "OriginKeyFile $dir/origin.key" 2>/dev/null
 }
 
 start_pc() { # NAME SOCKET
