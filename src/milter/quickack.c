@@ -247,10 +247,10 @@ must_rearm(int fd)
 	    (size_t)k < sizeof(ahead));
 }
 
-/* After a read of n > 0 bytes from a tracked TCP socket. */
-static void
-after_tcp_read(int fd, const void *buf, size_t n)
+ssize_t
+read(int fd, void *buf, size_t len)
 {
+	ssize_t n;
 	/*
 	 * An even value: Linux sends the pending ACK now and then goes back
 	 * to delayed ACKs, so the next packet's ACK can ride on the answer
@@ -259,13 +259,17 @@ after_tcp_read(int fd, const void *buf, size_t n)
 	 */
 	int saved, ack_now = 2;
 
+	pthread_once(&resolved, resolve);
+	n = real_read(fd, buf, len);
+	if (n <= 0 || !quickack_tracked(fd))
+		return n;
 	/* Past the table: no framing kept, so re-arm after every read. */
-	if (fd < QA_TABLE && !quickack_feed(&streams[fd], buf, n))
-		return;
+	if (fd < QA_TABLE && !quickack_feed(&streams[fd], buf, (size_t)n))
+		return n;
 	saved = errno;
 	if (fd < QA_TABLE && !must_rearm(fd)) {
 		errno = saved;
-		return;
+		return n;
 	}
 	if (setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &ack_now,
 	    sizeof(ack_now)) == 0)
@@ -273,20 +277,5 @@ after_tcp_read(int fd, const void *buf, size_t n)
 	else
 		mark(fd, 0);	/* not (or no longer) a TCP socket */
 	errno = saved;
-}
-
-/*
- * Every read() of the process comes here, libmilter's on unix sockets
- * too (some 24 per message), so the way through for them is short.
- */
-ssize_t
-read(int fd, void *buf, size_t len)
-{
-	ssize_t n;
-
-	pthread_once(&resolved, resolve);
-	n = real_read(fd, buf, len);
-	if (n > 0 && quickack_tracked(fd))
-		after_tcp_read(fd, buf, (size_t)n);
 	return n;
 }
