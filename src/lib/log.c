@@ -659,14 +659,15 @@ put_digits(char *p, unsigned v, int n)
 static void
 format_ts(char *buf, size_t len)
 {
-	static __thread time_t cached_sec = -1;
+	static __thread int cached_set;
+	static __thread time_t cached_sec;
 	static __thread char cached[20];	/* "2024-05-01T12:34:56" */
 	struct timespec now;
 	struct tm tm;
 	size_t n;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (len >= 25 && now.tv_sec == cached_sec) {
+	if (len >= 25 && cached_set && now.tv_sec == cached_sec) {
 		memcpy(buf, cached, 19);
 		memcpy(buf + 19, ".000Z", 6);
 		put_digits(buf + 20, (unsigned)(now.tv_nsec / 1000000), 3);
@@ -688,6 +689,7 @@ format_ts(char *buf, size_t len)
 	put_digits(buf + 20, (unsigned)(now.tv_nsec / 1000000), 3);
 	memcpy(cached, buf, 19);
 	cached_sec = now.tv_sec;
+	cached_set = 1;
 }
 
 /* How many LogFile lines were left to another thread's write. */
