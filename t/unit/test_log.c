@@ -392,6 +392,63 @@ test_json_escape(void **state)
 	dstr_free(&q);
 }
 
+/*
+ * Plain ASCII is copied in runs and everything else is looked at one
+ * byte at a time: put each kind of byte at every position of values 1 to
+ * 40 bytes long, in plain text, without a cap and with one that ends
+ * just before it, so no run swallows it or loses it.
+ */
+static void
+test_json_escape_every_position(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} specials[] = {
+		{ "\n", "\\n" }, { "\"", "\\\"" }, { "\\", "\\\\" },
+		{ "\x1f", "\\u001f" }, { "\x7f", "\\u007f" },
+		{ "\x80", "\xef\xbf\xbd" }, { "\xff", "\xef\xbf\xbd" },
+		{ "\xc3\xa9", "\xc3\xa9" }, { "\xc2\x85", "\\u0085" },
+		{ " ", " " }, { "=", "=" }, { "~", "~" },
+	};
+	char in[64], want[128];
+	struct dstr d;
+
+	(void)state;
+	dstr_init(&d);
+	for (size_t k = 0; k < PC_ARRAY_LEN(specials); k++) {
+		size_t sl = strlen(specials[k].in);
+
+		for (size_t len = sl; len <= 40; len++) {
+			for (size_t at = 0; at + sl <= len; at++) {
+				memset(in, 'a', len);
+				memcpy(in + at, specials[k].in, sl);
+				/* No cap: the special escaped where it stands. */
+				memset(want, 'a', at);
+				want[at] = '\0';
+				pc_strlcat(want, specials[k].out, sizeof(want));
+				for (size_t j = at + sl; j < len; j++)
+					pc_strlcat(want, "a", sizeof(want));
+				dstr_clear(&d);
+				pc_json_escape_len(&d, in, len, NOCAP);
+				if (strcmp(d.buf, want) != 0)
+					fail_msg("special %zu at %zu of %zu: got "
+					    "[%s] want [%s]", k, at, len, d.buf,
+					    want);
+				/* A cap just before the special keeps what fits. */
+				dstr_clear(&d);
+				pc_json_escape_len(&d, in, len, at);
+				memset(want, 'a', at);
+				memcpy(want + at, "...", 4);
+				if (strcmp(d.buf, want) != 0)
+					fail_msg("special %zu at %zu of %zu, cap %zu: "
+					    "got [%s] want [%s]", k, at, len, at,
+					    d.buf, want);
+			}
+		}
+	}
+	dstr_free(&d);
+}
+
 /* ---- whole field lists ------------------------------------------------- */
 
 struct fields_case {
@@ -909,6 +966,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_logfmt_values),
 		cmocka_unit_test(test_json_escape),
+		cmocka_unit_test(test_json_escape_every_position),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_cap_10k),
 		cmocka_unit_test(test_random_roundtrip),
