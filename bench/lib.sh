@@ -1,16 +1,16 @@
-# bench/conf.sh - sourced: the portcullis-milter configuration that every
-# submission-path figure is taken with (issue 7: RequireAuth, SenderPolicy,
-# CheckHeaderFrom, logging and two rate limits), so bench/run,
-# bench/postfix-e2e, bench/instructions and t/bench/smoke.sh measure and
-# check the same milter.  Needs $MILTER and pf_accepted_lines
-# (t/lib/postfix.sh).
+# bench/lib.sh - sourced by bench/run, bench/postfix-e2e,
+# bench/instructions and t/bench/smoke.sh: what they must do alike.
 #
-# bench_conf FILE SOCKET [LOGFILE [LINE...]]: writes FILE, with the pid
-# file beside it (FILE without .conf, plus .pid), LogFile when LOGFILE is
-# not empty, and the extra LINEs.  The rate limits (high enough that no
-# run hits them: the limiter does all its work and refuses nothing) are
-# added only when this build accepts them; pf_accepted_lines says on
-# stderr why one was left out.
+# bench_conf FILE SOCKET [LOGFILE [LINE...]]: writes FILE, the
+# portcullis-milter configuration that every submission-path figure is
+# taken with (issue 7: RequireAuth, SenderPolicy, CheckHeaderFrom,
+# logging and two rate limits), so the scripts measure and check the same
+# milter; the pid file goes beside it (FILE without .conf, plus .pid),
+# LogFile when LOGFILE is not empty, then the extra LINEs.  The rate
+# limits (high enough that no run hits them: the limiter does all its
+# work and refuses nothing) are added only when this build accepts them;
+# pf_accepted_lines (t/lib/postfix.sh) says on stderr why one was left
+# out.  Needs $MILTER.
 bench_conf() {
 	local file=$1 sock=$2 log=${3:-}
 	shift 2
@@ -25,4 +25,14 @@ bench_conf() {
 	pf_accepted_lines "$MILTER" "$file" \
 	    "RateLimit messages 1000000/1h" "RateLimit recipients 1000000/1d" \
 	    >>"$file"
+}
+
+# median_of_ratios: reads "A B" pairs, one per line, and prints the
+# median of A / B to three places (0 when no B is positive).  A ratio of
+# rounds run side by side moves less than a ratio of means when the
+# machine's speed drifts during a run.
+median_of_ratios() {
+	awk '$2 > 0 { print $1 / $2 }' | sort -g | awk '{ x[NR] = $1 }
+	    END { if (NR == 0) m = 0; else if (NR % 2) m = x[(NR + 1) / 2];
+	    else m = (x[NR / 2] + x[NR / 2 + 1]) / 2; printf "%.3f", m }'
 }

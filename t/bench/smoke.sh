@@ -32,8 +32,8 @@ for p in "$LOAD" "$NULLM" "$MILTER"; do
 done
 # shellcheck source=SCRIPTDIR/../lib/postfix.sh
 . "$srcdir/t/lib/postfix.sh" || exit 1
-# shellcheck source=SCRIPTDIR/../../bench/conf.sh
-. "$srcdir/bench/conf.sh" || exit 1
+# shellcheck source=SCRIPTDIR/../../bench/lib.sh
+. "$srcdir/bench/lib.sh" || exit 1
 
 INET_PC=13010 INET_NULL=13011
 ports_free "" $INET_PC $INET_NULL
