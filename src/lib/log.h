@@ -66,7 +66,10 @@ void pc_log_event(const struct pc_logfield *f, size_t n);
  */
 unsigned long pc_log_json_handed(void);
 
-/* The formatters, exposed for tests and reuse.  No trailing newline. */
+/*
+ * The formatters (logfmt.c), exposed for tests and reuse.  No trailing
+ * newline.
+ */
 void pc_logfmt_append(struct dstr *d, const struct pc_logfield *f, size_t n);
 void pc_json_append(struct dstr *d, const struct pc_logfield *f, size_t n);
 /* JSON string body (without the quotes) of the NUL-terminated s. */
