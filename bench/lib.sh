@@ -36,3 +36,30 @@ median_of_ratios() {
 	    END { if (NR == 0) m = 0; else if (NR % 2) m = x[(NR + 1) / 2];
 	    else m = (x[NR / 2] + x[NR / 2 + 1]) / 2; printf "%.3f", m }'
 }
+
+# bench_own_pid DIR FILE: prints the pid in FILE when that process has DIR
+# in its command line (one this script started), else nothing.
+bench_own_pid() {
+	local p
+	[ -s "$2" ] || return 0
+	p=$(tr -dc 0-9 <"$2")
+	if [ -n "$p" ] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
+	    grep -qF -- "$1/"; then
+		printf '%s\n' "$p"
+	fi
+}
+
+# bench_stop TENTHS PID...: SIGTERM to each, up to TENTHS tenths of a
+# second for all of them to go, then SIGKILL to what is left.
+bench_stop() {
+	local tenths=$1 p i alive
+	shift
+	for p in "$@"; do kill "$p" 2>/dev/null; done
+	for ((i = 0; i < tenths; i++)); do
+		alive=0
+		for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
+	for p in "$@"; do kill -9 "$p" 2>/dev/null; done
+}

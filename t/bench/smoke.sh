@@ -43,24 +43,13 @@ pids=()
 # libmilter takes about 5 s to stop after SIGTERM; shutdown is tested
 # elsewhere, so everything gets one second and then SIGKILL.
 cleanup() {
-	local p f i
+	local p f
+	# Only a portcullis-milter that this test started.
 	for f in "$dir/pc-unix.pid" "$dir/pc-inet.pid"; do
-		[ -s "$f" ] || continue
-		p=$(tr -dc 0-9 <"$f")
-		# Only a portcullis-milter that this test started.
-		if [ -n "$p" ] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
-		    grep -qF -- "$dir/"; then
-			pids+=("$p")
-		fi
+		p=$(bench_own_pid "$dir" "$f")
+		[ -n "$p" ] && pids+=("$p")
 	done
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for ((i = 0; i < 10; i++)); do
-		alive=0
-		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ $alive = 0 ] && break
-		sleep 0.1
-	done
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	bench_stop 10 "${pids[@]}"
 	wait 2>/dev/null
 	rm -rf -- "$dir"
 }
