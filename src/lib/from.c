@@ -27,16 +27,25 @@ struct tok {
 	size_t off, len;	/* text in the pool */
 };
 
+/*
+ * A typical From: header fits the arrays inside the struct, which lives
+ * on the caller's stack: parsing one costs no malloc().
+ */
+#define HP_TEXT_INLINE	256
+#define HP_TOKS_INLINE	16
+
 struct hparse {
 	struct dstr text;	/* the unfolded header */
 	struct dstr pool;	/* token texts, quoted strings unescaped */
-	struct tok *t;
+	struct tok *t;		/* toks, or the heap when that is too small */
 	size_t nt, cap, i;
 	struct pc_mailbox *out;
 	size_t max, found;
 	size_t disp_from, disp_to;	/* first mailbox's display name */
 	char *err;
 	size_t errlen;
+	char text_buf[HP_TEXT_INLINE], pool_buf[HP_TEXT_INLINE];
+	struct tok toks[HP_TOKS_INLINE];
 };
 
 static int
@@ -70,8 +79,13 @@ static void
 push(struct hparse *h, int type, char ch, int ws, size_t off)
 {
 	if (h->nt == h->cap) {
-		h->cap = h->cap ? h->cap * 2 : 32;
-		h->t = xrealloc(h->t, h->cap * sizeof(*h->t));
+		h->cap *= 2;
+		if (h->t == h->toks) {
+			h->t = xmalloc(h->cap * sizeof(*h->t));
+			memcpy(h->t, h->toks, h->nt * sizeof(*h->t));
+		} else {
+			h->t = xrealloc(h->t, h->cap * sizeof(*h->t));
+		}
 	}
 	h->t[h->nt].type = type;
 	h->t[h->nt].ch = ch;
@@ -257,12 +271,13 @@ static int
 parse_addr_spec(struct hparse *h)
 {
 	struct dstr local, dom;
+	char local_buf[HP_TEXT_INLINE], dom_buf[HP_TEXT_INLINE];
 	struct pc_mailbox m;
 	const struct tok *t;
 	int rc = -1, prev_word = 0;
 
-	dstr_init(&local);
-	dstr_init(&dom);
+	dstr_init_buf(&local, local_buf, sizeof(local_buf));
+	dstr_init_buf(&dom, dom_buf, sizeof(dom_buf));
 	/* local-part: words joined by dots (obs-local-part allows CFWS) */
 	while ((t = peek(h)) != NULL &&
 	    ((is_word(t) && !prev_word) || is_sp(t, '.'))) {
@@ -305,11 +320,12 @@ static int
 parse_angle(struct hparse *h)
 {
 	struct dstr dom;
+	char dom_buf[HP_TEXT_INLINE];
 	int rc;
 
 	while (is_sp(peek(h), '@')) {
 		h->i++;
-		dstr_init(&dom);
+		dstr_init_buf(&dom, dom_buf, sizeof(dom_buf));
 		parse_domain(h, &dom);
 		rc = dom.len == 0 ? pc_err(h->err, h->errlen,
 		    "empty domain in route") :
@@ -421,9 +437,13 @@ static void
 hparse_init(struct hparse *h, struct pc_mailbox *out, size_t max, char *err,
     size_t errlen)
 {
-	memset(h, 0, sizeof(*h));
-	dstr_init(&h->text);
-	dstr_init(&h->pool);
+	/* Field by field: clearing the arrays would cost more than the rest. */
+	dstr_init_buf(&h->text, h->text_buf, sizeof(h->text_buf));
+	dstr_init_buf(&h->pool, h->pool_buf, sizeof(h->pool_buf));
+	h->t = h->toks;
+	h->cap = HP_TOKS_INLINE;
+	h->nt = h->i = 0;
+	h->found = h->disp_from = h->disp_to = 0;
 	h->out = out;
 	h->max = max;
 	h->err = err;
@@ -435,7 +455,8 @@ hparse_free(struct hparse *h)
 {
 	dstr_free(&h->text);
 	dstr_free(&h->pool);
-	free(h->t);
+	if (h->t != h->toks)
+		free(h->t);
 }
 
 static int

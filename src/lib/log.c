@@ -261,15 +261,6 @@ syslog_wanted(void)
 	return !atomic_load_explicit(&syslog_absent, memory_order_relaxed);
 }
 
-/* A dstr that starts with room for a typical log line. */
-static void
-dstr_init_line(struct dstr *d)
-{
-	d->cap = 1024;
-	d->len = 0;
-	d->buf = xmalloc(d->cap);
-	d->buf[0] = '\0';
-}
 
 /* "ident: msg\n" in one write, so lines from threads do not interleave. */
 static void
@@ -469,7 +460,8 @@ void
 pc_log_event(const struct pc_logfield *f, size_t n)
 {
 	struct dstr line, json;
-	char ts[64], path[256] = "";
+	/* Room for a typical line on the stack; a longer one moves to the heap. */
+	char line_buf[1024], json_buf[1024], ts[64], path[256] = "";
 	int saved = errno, werr = 0, report = 0, recovered = 0, facility;
 	int to_stderr = log_opened && log_foreground, to_syslog = syslog_wanted();
 
@@ -481,7 +473,7 @@ pc_log_event(const struct pc_logfield *f, size_t n)
 	 * write, and the JSON line is built under json_lock taken shared.
 	 */
 	if (to_stderr || to_syslog) {
-		dstr_init_line(&line);
+		dstr_init_buf(&line, line_buf, sizeof(line_buf));
 		pc_logfmt_append(&line, f, n);
 		facility = log_facility;
 		if (to_stderr) {
@@ -497,7 +489,7 @@ pc_log_event(const struct pc_logfield *f, size_t n)
 	pthread_rwlock_rdlock(&json_lock);
 	if (json_fd >= 0) {
 		format_ts(ts, sizeof(ts));
-		dstr_init_line(&json);
+		dstr_init_buf(&json, json_buf, sizeof(json_buf));
 		dstr_append(&json, "{\"ts\":\"", 7);
 		dstr_puts(&json, ts);
 		dstr_putc(&json, '"');

@@ -334,6 +334,7 @@ void
 pc_mailbox_format(const struct pc_mailbox *m, char *buf, size_t len)
 {
 	struct dstr d;
+	char tmp[256];
 	const char *p;
 
 	if (len == 0)
@@ -342,7 +343,7 @@ pc_mailbox_format(const struct pc_mailbox *m, char *buf, size_t len)
 		buf[0] = '\0';
 		return;
 	}
-	dstr_init(&d);
+	dstr_init_buf(&d, tmp, sizeof(tmp));
 	if (is_dot_atom(m->local)) {
 		dstr_puts(&d, m->local);
 	} else {

@@ -4,6 +4,7 @@
  */
 #include "util.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -138,14 +139,28 @@ dstr_init(struct dstr *d)
 	d->len = 0;
 	d->buf = xmalloc(d->cap);
 	d->buf[0] = '\0';
+	d->borrowed = 0;
+}
+
+void
+dstr_init_buf(struct dstr *d, char *buf, size_t size)
+{
+	assert(size > 0);
+	d->buf = buf;
+	d->cap = size;
+	d->len = 0;
+	d->buf[0] = '\0';
+	d->borrowed = 1;
 }
 
 void
 dstr_free(struct dstr *d)
 {
-	free(d->buf);
+	if (!d->borrowed)
+		free(d->buf);
 	d->buf = NULL;
 	d->len = d->cap = 0;
+	d->borrowed = 0;
 }
 
 void
@@ -168,7 +183,16 @@ dstr_reserve(struct dstr *d, size_t extra)
 		d->cap = 64;	/* a zeroed dstr, never initialised */
 	while (d->cap < need)
 		d->cap = d->cap > SIZE_MAX / 2 ? need : d->cap * 2;
-	d->buf = xrealloc(d->buf, d->cap);
+	if (d->borrowed) {
+		/* Out of the caller's storage, NUL included. */
+		char *p = xmalloc(d->cap);
+
+		memcpy(p, d->buf, d->len + 1);
+		d->buf = p;
+		d->borrowed = 0;
+	} else {
+		d->buf = xrealloc(d->buf, d->cap);
+	}
 }
 
 void
@@ -202,10 +226,11 @@ dstr_appendf(struct dstr *d, const char *fmt, ...)
 char *
 dstr_steal(struct dstr *d)
 {
-	char *p = d->buf;
+	char *p = d->borrowed ? xstrndup(d->buf, d->len) : d->buf;
 
 	d->buf = NULL;
 	d->len = d->cap = 0;
+	d->borrowed = 0;
 	return p;
 }
 

@@ -51,14 +51,25 @@ char *pc_u64_str(char buf[PC_U64_STRLEN], uint64_t v);
 /* CLOCK_MONOTONIC in milliseconds, for deadlines. */
 int64_t pc_now_ms(void);
 
-/* A growable, always NUL-terminated byte string. */
+/*
+ * A growable, always NUL-terminated byte string.  It starts on the heap
+ * (dstr_init) or in the caller's storage (dstr_init_buf), which it leaves
+ * for the heap when it outgrows it; a zeroed one is empty and grows too.
+ */
 struct dstr {
 	char *buf;
 	size_t len;
 	size_t cap;
+	int borrowed;		/* buf is the caller's: never freed here */
 };
 
 void dstr_init(struct dstr *d);
+/*
+ * Starts d in buf[0..size) (size >= 1), a stack array say, so that the
+ * short strings of a message cost no malloc()/free(); buf must outlive d
+ * or dstr_free(d), whichever comes first.
+ */
+void dstr_init_buf(struct dstr *d, char *buf, size_t size);
 void dstr_free(struct dstr *d);
 void dstr_clear(struct dstr *d);
 /* Makes room for extra more bytes and the NUL (grows by doubling). */

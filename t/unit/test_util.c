@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -86,6 +87,63 @@ test_dstr_exact_fit(void **state)
 	dstr_free(&d);
 }
 
+/*
+ * A dstr in the caller's storage: appends stay there while they fit, the
+ * first that does not moves everything to the heap (the caller's bytes
+ * untouched after that), and free and steal never hand the caller's
+ * array to free().  Under ASan a free() of the stack array would abort.
+ */
+static void
+test_dstr_borrowed(void **state)
+{
+	char stack[8], *p;
+	struct dstr d;
+
+	(void)state;
+	dstr_init_buf(&d, stack, sizeof(stack));
+	assert_ptr_equal(d.buf, stack);
+	assert_string_equal(d.buf, "");
+	dstr_puts(&d, "abcdef");
+	dstr_putc(&d, 'g');		/* 7 bytes and the NUL: exactly full */
+	assert_ptr_equal(d.buf, stack);
+	assert_string_equal(stack, "abcdefg");
+	dstr_putc(&d, 'h');		/* one more: to the heap */
+	assert_ptr_not_equal(d.buf, stack);
+	assert_string_equal(d.buf, "abcdefgh");
+	assert_true(d.len < d.cap);
+	dstr_puts(&d, "ijklmnopqrstuvwxyz");
+	assert_string_equal(d.buf, "abcdefghijklmnopqrstuvwxyz");
+	assert_string_equal(stack, "abcdefg");
+	dstr_free(&d);
+	assert_null(d.buf);
+
+	/* Freed while still borrowed: nothing to free. */
+	dstr_init_buf(&d, stack, sizeof(stack));
+	dstr_puts(&d, "ab");
+	dstr_free(&d);
+	assert_string_equal(stack, "ab");
+
+	/* Stolen while borrowed: a heap copy the caller may free. */
+	dstr_init_buf(&d, stack, sizeof(stack));
+	dstr_puts(&d, "xyz");
+	p = dstr_steal(&d);
+	assert_ptr_not_equal(p, stack);
+	assert_string_equal(p, "xyz");
+	free(p);
+	assert_null(d.buf);
+
+	/* Room for the NUL only: the first byte moves it. */
+	dstr_init_buf(&d, stack, 1);
+	dstr_append(&d, "", 0);
+	assert_ptr_equal(d.buf, stack);
+	dstr_append(&d, "q", 1);
+	assert_ptr_not_equal(d.buf, stack);
+	assert_string_equal(d.buf, "q");
+	p = dstr_steal(&d);
+	assert_string_equal(p, "q");
+	free(p);
+}
+
 static void
 test_u64_str(void **state)
 {
@@ -129,6 +187,7 @@ main(void)
 		cmocka_unit_test(test_dstr_growth),
 		cmocka_unit_test(test_dstr_from_zero),
 		cmocka_unit_test(test_dstr_exact_fit),
+		cmocka_unit_test(test_dstr_borrowed),
 		cmocka_unit_test(test_u64_str),
 		cmocka_unit_test(test_strlcat_cut),
 	};
