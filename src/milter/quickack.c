@@ -71,7 +71,10 @@
 ssize_t read(int fd, void *buf, size_t len);
 int accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
 
-static ssize_t (*real_read)(int, void *, size_t);
+typedef ssize_t read_fn(int, void *, size_t);
+
+/* Set once, last in resolve(): read() looks at it without pthread_once(). */
+static _Atomic(read_fn *) real_read;
 static int (*real_accept)(int, struct sockaddr *, socklen_t *);
 static pthread_once_t resolved = PTHREAD_ONCE_INIT;
 
@@ -87,15 +90,17 @@ static atomic_ulong rearmed;
 static void
 resolve(void)
 {
-	real_read = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+	read_fn *rd = (read_fn *)dlsym(RTLD_NEXT, "read");
+
 	real_accept = (int (*)(int, struct sockaddr *, socklen_t *))
 	    dlsym(RTLD_NEXT, "accept");
-	if (real_read == NULL || real_accept == NULL) {
+	if (rd == NULL || real_accept == NULL) {
 		/* Nothing sensible can run without them: a broken build. */
 		fputs("quickack: cannot find read() or accept() in the C "
 		    "library\n", stderr);
 		abort();
 	}
+	atomic_store_explicit(&real_read, rd, memory_order_release);
 }
 
 static int
@@ -247,10 +252,14 @@ must_rearm(int fd)
 	    (size_t)k < sizeof(ahead));
 }
 
-ssize_t
-read(int fd, void *buf, size_t len)
+/*
+ * After a read from a tracked descriptor: re-arms TCP_QUICKACK when the
+ * bytes ended a packet that gets no answer.  Out of line, so that read()
+ * for everything else (the unix sockets, most of all) stays a short call.
+ */
+static __attribute__((noinline)) ssize_t
+after_tcp_read(int fd, const void *buf, ssize_t n)
 {
-	ssize_t n;
 	/*
 	 * An even value: Linux sends the pending ACK now and then goes back
 	 * to delayed ACKs, so the next packet's ACK can ride on the answer
@@ -259,10 +268,6 @@ read(int fd, void *buf, size_t len)
 	 */
 	int saved, ack_now = 2;
 
-	pthread_once(&resolved, resolve);
-	n = real_read(fd, buf, len);
-	if (n <= 0 || !quickack_tracked(fd))
-		return n;
 	/* Past the table: no framing kept, so re-arm after every read. */
 	if (fd < QA_TABLE && !quickack_feed(&streams[fd], buf, (size_t)n))
 		return n;
@@ -278,4 +283,20 @@ read(int fd, void *buf, size_t len)
 		mark(fd, 0);	/* not (or no longer) a TCP socket */
 	errno = saved;
 	return n;
+}
+
+ssize_t
+read(int fd, void *buf, size_t len)
+{
+	read_fn *rd = atomic_load_explicit(&real_read, memory_order_acquire);
+	ssize_t n;
+
+	if (rd == NULL) {
+		pthread_once(&resolved, resolve);
+		rd = atomic_load_explicit(&real_read, memory_order_acquire);
+	}
+	n = rd(fd, buf, len);
+	if (n <= 0 || !quickack_tracked(fd))
+		return n;
+	return after_tcp_read(fd, buf, n);
 }
