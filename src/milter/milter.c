@@ -84,10 +84,19 @@ safe_text(char *dst, size_t len, const char *src)
 	dst[i] = '\0';
 }
 
+/*
+ * The queue ID, looked up until the MTA has one: Sendmail has it at MAIL,
+ * Postfix at the first accepted RCPT (smtpd_delay_open_until_valid_rcpt).
+ * It does not change within a message, and MAIL clears it.
+ */
 static void
 refresh_qid(SMFICTX *ctx, struct session *s)
 {
-	const char *qid = mseam_macro(ctx, "i");
+	const char *qid;
+
+	if (s->qid[0] != '\0')
+		return;
+	qid = mseam_macro(ctx, "i");
 
 	if (qid != NULL)
 		session_set(s->qid, sizeof(s->qid), qid);
@@ -218,7 +227,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	return SMFIS_NOREPLY;
 }
 
-/* TLS macros arrive at HELO (Postfix) or MAIL (when asked for); keep the latest. */
+/* TLS macros arrive at HELO (Postfix, Sendmail) or at MAIL (when the MTA is told to). */
 static void
 read_tls(SMFICTX *ctx, struct session *s)
 {
@@ -301,7 +310,9 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if (s == NULL)
 		return internal_error(ctx, NULL, "no session at MAIL");
 	session_reset_message(s);
-	read_tls(ctx, s);
+	/* Once TLS is up it stays up: HELO's macros (Postfix) are final. */
+	if (s->tls[0] == '\0' || s->cipher[0] == '\0')
+		read_tls(ctx, s);
 	refresh_qid(ctx, s);
 	/* Parsed first so that every log line shows the address one way. */
 	parsed = pc_path_parse(argv[0], &mb, reason, sizeof(reason)) == 0;
@@ -360,21 +371,27 @@ static sfsistat
 mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct session *s = get_session(ctx);
+	size_t nlen, vlen;
 
 	if (s == NULL)
 		return noreply_error("no session at header");
-	s->size += strlen(name) + strlen(value) + 4;	/* ": " and CRLF */
-	if (strcasecmp(name, "From") == 0) {
+	nlen = strlen(name);
+	vlen = strlen(value);
+	s->size += nlen + vlen + 4;	/* ": " and CRLF */
+	/* By length first: most headers are none of these four. */
+#define IS_HEADER(lit) (nlen == sizeof(lit) - 1 && strcasecmp(name, lit) == 0)
+	if (IS_HEADER("From")) {
 		/* Kept whole: the check needs every From: there is. */
-		dstr_append(&s->from_hdrs, value, strlen(value) + 1);
+		dstr_append(&s->from_hdrs, value, vlen + 1);
 		s->n_from_hdrs++;
-	} else if (strcasecmp(name, "Message-ID") == 0) {
+	} else if (IS_HEADER("Message-ID")) {
 		session_set(s->msgid, sizeof(s->msgid), value);
-	} else if (strcasecmp(name, STAMP_HEADER) == 0) {
+	} else if (IS_HEADER(STAMP_HEADER)) {
 		s->own_hdrs[0]++;
-	} else if (strcasecmp(name, SPF_HEADER_NAME) == 0) {
+	} else if (IS_HEADER(SPF_HEADER_NAME)) {
 		s->own_hdrs[1]++;
 	}
+#undef IS_HEADER
 	return SMFIS_NOREPLY;
 }
 

@@ -42,7 +42,20 @@ struct step {
  * (the steps without an answer must return NOREPLY).
  */
 static sfsistat
+run_session_qid(const struct step *st, const char *late_qid);
+
+static sfsistat
 run_session(const struct step *st)
+{
+	return run_session_qid(st, NULL);
+}
+
+/*
+ * The same with {i} only from RCPT on when late_qid is not NULL, as
+ * Postfix has it (its queue file opens at the first accepted recipient).
+ */
+static sfsistat
+run_session_qid(const struct step *st, const char *late_qid)
 {
 	struct sockaddr_in sin;
 	struct sockaddr_in6 sin6;
@@ -52,7 +65,8 @@ run_session(const struct step *st)
 	size_t i;
 
 	fake_mta_reset();
-	fake_mta_macro("i", "4XQID");
+	if (late_qid == NULL)
+		fake_mta_macro("i", "4XQID");
 	fake_mta_macro("{daemon_name}", "submission");
 	if (st->tls != NULL)
 		fake_mta_macro("{tls_version}", st->tls);
@@ -81,6 +95,8 @@ run_session(const struct step *st)
 	if ((r = milter_desc.xxfi_envfrom(ctx, argv)) != SMFIS_CONTINUE)
 		goto out;
 	argv[0] = "<friend@elsewhere.example>";
+	if (late_qid != NULL)
+		fake_mta_macro("i", late_qid);
 	if ((r = milter_desc.xxfi_envrcpt(ctx, argv)) != SMFIS_CONTINUE)
 		goto out;
 	for (i = 0; i < PC_ARRAY_LEN(st->from_hdr) && st->from_hdr[i] != NULL; i++) {
@@ -212,7 +228,10 @@ test_header_from_off(void **state)
 	mconf_install(NULL);
 }
 
-/* OriginStamp: the header is added at the top and names the account. */
+/*
+ * OriginStamp: the header is added at the top and names the account and
+ * the queue ID, also when the MTA had none yet at MAIL (Postfix).
+ */
 static void
 test_origin_stamp(void **state)
 {
@@ -220,6 +239,7 @@ test_origin_stamp(void **state)
 		"198.51.100.7", NULL, "alice", "<alice@isp.example>", { NULL },
 		SMFIS_CONTINUE, NULL, NULL, NULL,
 	};
+	const char *late[] = { NULL, "4YLATE" }, *want_qid[] = { "4XQID", "4YLATE" };
 	char key[] = "/tmp/pc-test-milter-key-XXXXXX", conf[512], id[32];
 	static const char hex[] =
 	    "k1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
@@ -234,15 +254,17 @@ test_origin_stamp(void **state)
 	snprintf(conf, sizeof(conf), "AccountDomain isp.example\n"
 	    "OriginStamp yes\nOriginKeyFile %s\n", key);
 	fake_install_conf(conf);
-	assert_int_equal(run_session(&ok), SMFIS_CONTINUE);
-	assert_int_equal(mta.hdrs.n, 1);
-	assert_string_equal(mta.hdrs.name[0], STAMP_HEADER);
 	assert_int_equal(stamp_keyring_load(key, 1, &kr, conf, sizeof(conf)), 0);
-	assert_int_equal(stamp_open(&kr, mta.hdrs.value[0],
-	    strlen(mta.hdrs.value[0]), &o, id, sizeof(id)), STAMP_OK);
-	assert_string_equal(o.account, "alice@isp.example");
-	assert_string_equal(o.addr, "198.51.100.7");
-	assert_string_equal(o.qid, "4XQID");
+	for (size_t i = 0; i < PC_ARRAY_LEN(late); i++) {
+		assert_int_equal(run_session_qid(&ok, late[i]), SMFIS_CONTINUE);
+		assert_int_equal(mta.hdrs.n, 1);
+		assert_string_equal(mta.hdrs.name[0], STAMP_HEADER);
+		assert_int_equal(stamp_open(&kr, mta.hdrs.value[0],
+		    strlen(mta.hdrs.value[0]), &o, id, sizeof(id)), STAMP_OK);
+		assert_string_equal(o.account, "alice@isp.example");
+		assert_string_equal(o.addr, "198.51.100.7");
+		assert_string_equal(o.qid, want_qid[i]);
+	}
 	stamp_keyring_free(&kr);
 	unlink(key);
 	mconf_install(NULL);
