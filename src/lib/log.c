@@ -261,7 +261,6 @@ syslog_wanted(void)
 	return !atomic_load_explicit(&syslog_absent, memory_order_relaxed);
 }
 
-
 /* "ident: msg\n" in one write, so lines from threads do not interleave. */
 static void
 echo_stderr(const char *msg, size_t len)
@@ -460,7 +459,7 @@ void
 pc_log_event(const struct pc_logfield *f, size_t n)
 {
 	struct dstr line, json;
-	/* Room for a typical line on the stack; a longer one moves to the heap. */
+	/* A typical line fits on the stack; a longer one moves to the heap. */
 	char line_buf[1024], json_buf[1024], ts[64], path[256] = "";
 	int saved = errno, werr = 0, report = 0, recovered = 0, facility;
 	int to_stderr = log_opened && log_foreground, to_syslog = syslog_wanted();

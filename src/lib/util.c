@@ -184,7 +184,7 @@ dstr_reserve(struct dstr *d, size_t extra)
 	while (d->cap < need)
 		d->cap = d->cap > SIZE_MAX / 2 ? need : d->cap * 2;
 	if (d->borrowed) {
-		/* Out of the caller's storage, NUL included. */
+		/* Out of the caller's storage, with the byte after the text. */
 		char *p = xmalloc(d->cap);
 
 		memcpy(p, d->buf, d->len + 1);
@@ -226,8 +226,13 @@ dstr_appendf(struct dstr *d, const char *fmt, ...)
 char *
 dstr_steal(struct dstr *d)
 {
-	char *p = d->borrowed ? xstrndup(d->buf, d->len) : d->buf;
+	char *p = d->buf;
 
+	if (d->borrowed) {
+		/* A copy of all len bytes: a dstr may hold NULs. */
+		p = xmalloc(d->len + 1);
+		memcpy(p, d->buf, d->len + 1);
+	}
 	d->buf = NULL;
 	d->len = d->cap = 0;
 	d->borrowed = 0;

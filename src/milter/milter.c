@@ -85,9 +85,11 @@ safe_text(char *dst, size_t len, const char *src)
 }
 
 /*
- * The queue ID, looked up until the MTA has one: Sendmail has it at MAIL,
- * Postfix at the first accepted RCPT (smtpd_delay_open_until_valid_rcpt).
- * It does not change within a message, and MAIL clears it.
+ * The queue ID, looked up until the MTA has one: Sendmail has it at MAIL;
+ * Postfix opens its queue file once the first recipient is accepted
+ * (smtpd_delay_open_until_valid_rcpt), so from the next RCPT or DATA on.
+ * It does not change within a message; MAIL, the end of a message and an
+ * abort clear it (session_reset_message).
  */
 static void
 refresh_qid(SMFICTX *ctx, struct session *s)
@@ -97,7 +99,6 @@ refresh_qid(SMFICTX *ctx, struct session *s)
 	if (s->qid[0] != '\0')
 		return;
 	qid = mseam_macro(ctx, "i");
-
 	if (qid != NULL)
 		session_set(s->qid, sizeof(s->qid), qid);
 }
@@ -227,7 +228,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	return SMFIS_NOREPLY;
 }
 
-/* TLS macros arrive at HELO (Postfix, Sendmail) or at MAIL (when the MTA is told to). */
+/* The TLS macros arrive at HELO (Postfix, Sendmail), or at MAIL if so set. */
 static void
 read_tls(SMFICTX *ctx, struct session *s)
 {

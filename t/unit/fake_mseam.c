@@ -124,7 +124,8 @@ fake_mta_macro(const char *name, const char *value)
 	size_t i;
 
 	for (i = 0; i < PC_ARRAY_LEN(mta.macros) && mta.macros[i][0] != NULL; i++)
-		;
+		if (strcmp(mta.macros[i][0], name) == 0)
+			break;	/* a new value, as in the MTA's next packet */
 	assert_true(i < PC_ARRAY_LEN(mta.macros) - 1);
 	mta.macros[i][0] = name;
 	mta.macros[i][1] = value;

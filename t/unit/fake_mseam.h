@@ -39,7 +39,10 @@ extern const struct mseam fake_mseam;
 
 /* Forgets every macro and everything the MTA recorded: a new session. */
 void fake_mta_reset(void);
-/* Makes the MTA send macro name with value (the test fails when full). */
+/*
+ * Makes the MTA send macro name with value from now on, in place of an
+ * earlier value (the test fails when the table is full).
+ */
 void fake_mta_macro(const char *name, const char *value);
 /* Loads text as a milter configuration (or fails the test). */
 struct mconf *fake_load_conf(const char *text);

@@ -39,20 +39,10 @@ struct step {
 
 /*
  * Runs connect .. EOM and returns the first answer that is not CONTINUE
- * (the steps without an answer must return NOREPLY).
- */
-static sfsistat
-run_session_qid(const struct step *st, const char *late_qid);
-
-static sfsistat
-run_session(const struct step *st)
-{
-	return run_session_qid(st, NULL);
-}
-
-/*
- * The same with {i} only from RCPT on when late_qid is not NULL, as
- * Postfix has it (its queue file opens at the first accepted recipient).
+ * (the steps without an answer must return NOREPLY).  When late_qid is
+ * not NULL, {i} is first sent after RCPT, as Postfix does by default:
+ * its queue file opens once the first recipient has been accepted
+ * (smtpd_delay_open_until_valid_rcpt), after the milter has seen it.
  */
 static sfsistat
 run_session_qid(const struct step *st, const char *late_qid)
@@ -95,10 +85,10 @@ run_session_qid(const struct step *st, const char *late_qid)
 	if ((r = milter_desc.xxfi_envfrom(ctx, argv)) != SMFIS_CONTINUE)
 		goto out;
 	argv[0] = "<friend@elsewhere.example>";
-	if (late_qid != NULL)
-		fake_mta_macro("i", late_qid);
 	if ((r = milter_desc.xxfi_envrcpt(ctx, argv)) != SMFIS_CONTINUE)
 		goto out;
+	if (late_qid != NULL)
+		fake_mta_macro("i", late_qid);
 	for (i = 0; i < PC_ARRAY_LEN(st->from_hdr) && st->from_hdr[i] != NULL; i++) {
 		pc_strlcpy(hv, st->from_hdr[i], sizeof(hv));
 		assert_int_equal(milter_desc.xxfi_header(ctx, "From", hv),
@@ -112,6 +102,12 @@ out:
 	milter_desc.xxfi_close(ctx);
 	assert_null(mta.priv);
 	return r;
+}
+
+static sfsistat
+run_session(const struct step *st)
+{
+	return run_session_qid(st, NULL);
 }
 
 static const struct step steps[] = {
@@ -228,9 +224,47 @@ test_header_from_off(void **state)
 	mconf_install(NULL);
 }
 
+/* Installs OriginStamp with a fresh key in key (a mkstemp() template). */
+static void
+stamp_setup(char *key, struct stamp_keyring *kr)
+{
+	static const char hex[] =
+	    "k1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+	char conf[512];
+	int fd = mkstemp(key);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, hex, strlen(hex)), (ssize_t)strlen(hex));
+	close(fd);
+	snprintf(conf, sizeof(conf), "AccountDomain isp.example\n"
+	    "OriginStamp yes\nOriginKeyFile %s\n", key);
+	fake_install_conf(conf);
+	assert_int_equal(stamp_keyring_load(key, 1, kr, conf, sizeof(conf)), 0);
+}
+
+/* Opens the stamp the filter inserted k headers ago (0: the newest). */
+static void
+stamp_at(const struct stamp_keyring *kr, size_t k, struct stamp_origin *o)
+{
+	char id[32];
+
+	assert_true(k < mta.hdrs.n);
+	assert_string_equal(mta.hdrs.name[k], STAMP_HEADER);
+	assert_int_equal(stamp_open(kr, mta.hdrs.value[k],
+	    strlen(mta.hdrs.value[k]), o, id, sizeof(id)), STAMP_OK);
+}
+
+static void
+stamp_done(char *key, struct stamp_keyring *kr)
+{
+	stamp_keyring_free(kr);
+	unlink(key);
+	mconf_install(NULL);
+}
+
 /*
  * OriginStamp: the header is added at the top and names the account and
- * the queue ID, also when the MTA had none yet at MAIL (Postfix).
+ * the queue ID, also when the MTA had none yet at MAIL and RCPT (Postfix).
  */
 static void
 test_origin_stamp(void **state)
@@ -239,35 +273,90 @@ test_origin_stamp(void **state)
 		"198.51.100.7", NULL, "alice", "<alice@isp.example>", { NULL },
 		SMFIS_CONTINUE, NULL, NULL, NULL,
 	};
-	const char *late[] = { NULL, "4YLATE" }, *want_qid[] = { "4XQID", "4YLATE" };
-	char key[] = "/tmp/pc-test-milter-key-XXXXXX", conf[512], id[32];
-	static const char hex[] =
-	    "k1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+	const char *late[] = { NULL, "4YLATE" };
+	const char *want_qid[] = { "4XQID", "4YLATE" };
+	char key[] = "/tmp/pc-test-milter-key-XXXXXX";
 	struct stamp_keyring kr;
 	struct stamp_origin o;
-	int fd = mkstemp(key);
 
 	(void)state;
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, hex, strlen(hex)), (ssize_t)strlen(hex));
-	close(fd);
-	snprintf(conf, sizeof(conf), "AccountDomain isp.example\n"
-	    "OriginStamp yes\nOriginKeyFile %s\n", key);
-	fake_install_conf(conf);
-	assert_int_equal(stamp_keyring_load(key, 1, &kr, conf, sizeof(conf)), 0);
+	stamp_setup(key, &kr);
 	for (size_t i = 0; i < PC_ARRAY_LEN(late); i++) {
 		assert_int_equal(run_session_qid(&ok, late[i]), SMFIS_CONTINUE);
 		assert_int_equal(mta.hdrs.n, 1);
-		assert_string_equal(mta.hdrs.name[0], STAMP_HEADER);
-		assert_int_equal(stamp_open(&kr, mta.hdrs.value[0],
-		    strlen(mta.hdrs.value[0]), &o, id, sizeof(id)), STAMP_OK);
+		stamp_at(&kr, 0, &o);
 		assert_string_equal(o.account, "alice@isp.example");
 		assert_string_equal(o.addr, "198.51.100.7");
 		assert_string_equal(o.qid, want_qid[i]);
 	}
-	stamp_keyring_free(&kr);
-	unlink(key);
-	mconf_install(NULL);
+	stamp_done(key, &kr);
+}
+
+/*
+ * Several messages on one connection each name their own queue ID,
+ * although the milter stops looking once it has one: MAIL, the end of a
+ * message and an abort (RSET) all forget it.
+ */
+static void
+test_qid_per_message(void **state)
+{
+	static const struct {
+		const char *at_mail;	/* {i} from MAIL on */
+		const char *after_rcpt;	/* {i} from after RCPT on, or NULL */
+		int abort;		/* RSET instead of the end of message */
+	} msg[] = {
+		{ "4AFIRST", NULL, 0 },
+		{ "4BSECOND", NULL, 1 },
+		{ "4CTHIRD", NULL, 0 },
+		{ "", "4DLATE", 0 },	/* Postfix: none until a recipient */
+	};
+	static const char *const stamped[] = { "4DLATE", "4CTHIRD", "4AFIRST" };
+	char key[] = "/tmp/pc-test-milter-key-XXXXXX";
+	char from[] = "<alice@isp.example>";
+	char rcpt[] = "<friend@elsewhere.example>";
+	char *argv[2] = { NULL, NULL };
+	struct sockaddr_in sin;
+	struct stamp_keyring kr;
+	struct stamp_origin o;
+	size_t i;
+
+	(void)state;
+	stamp_setup(key, &kr);
+	fake_mta_reset();
+	fake_mta_macro("{daemon_name}", "submission");
+	fake_mta_macro("{auth_authen}", "alice");
+	fake_mta_macro("{auth_type}", "PLAIN");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, "198.51.100.7", &sin.sin_addr), 1);
+	assert_int_equal(milter_desc.xxfi_connect(ctx, "client.example",
+	    (struct sockaddr *)&sin), SMFIS_NOREPLY);
+	assert_int_equal(milter_desc.xxfi_helo(ctx, "client.example"),
+	    SMFIS_NOREPLY);
+	for (i = 0; i < PC_ARRAY_LEN(msg); i++) {
+		fake_mta_macro("i", msg[i].at_mail);
+		argv[0] = from;
+		assert_int_equal(milter_desc.xxfi_envfrom(ctx, argv),
+		    SMFIS_CONTINUE);
+		argv[0] = rcpt;
+		assert_int_equal(milter_desc.xxfi_envrcpt(ctx, argv),
+		    SMFIS_CONTINUE);
+		if (msg[i].after_rcpt != NULL)
+			fake_mta_macro("i", msg[i].after_rcpt);
+		if (msg[i].abort)
+			assert_int_equal(milter_desc.xxfi_abort(ctx),
+			    SMFIS_CONTINUE);
+		else
+			assert_int_equal(milter_desc.xxfi_eom(ctx),
+			    SMFIS_CONTINUE);
+	}
+	milter_desc.xxfi_close(ctx);
+	assert_int_equal(mta.hdrs.n, PC_ARRAY_LEN(stamped));
+	for (i = 0; i < PC_ARRAY_LEN(stamped); i++) {
+		stamp_at(&kr, i, &o);
+		assert_string_equal(o.qid, stamped[i]);
+	}
+	stamp_done(key, &kr);
 }
 
 /* SPFCheck reject and header, with DNS from an in-memory zone. */
@@ -387,6 +476,7 @@ main(void)
 		cmocka_unit_test(test_on_internal_error_accept),
 		cmocka_unit_test(test_header_from_off),
 		cmocka_unit_test(test_origin_stamp),
+		cmocka_unit_test(test_qid_per_message),
 		cmocka_unit_test(test_spf_reply),
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_unanswered_error),

@@ -132,6 +132,13 @@ test_dstr_borrowed(void **state)
 	free(p);
 	assert_null(d.buf);
 
+	/* All of it, NULs inside too (the milter keeps From: values so). */
+	dstr_init_buf(&d, stack, sizeof(stack));
+	dstr_append(&d, "a\0b\0", 4);
+	p = dstr_steal(&d);
+	assert_memory_equal(p, "a\0b\0", 5);
+	free(p);
+
 	/* Room for the NUL only: the first byte moves it. */
 	dstr_init_buf(&d, stack, 1);
 	dstr_append(&d, "", 0);
