@@ -17,14 +17,17 @@ const struct mseam *mseam = &mseam_libmilter;
 const char *
 mseam_macro(SMFICTX *ctx, const char *name)
 {
-	/* libmilter's prototype lacks const; it does not write the name. */
-	char buf[64];
+	/*
+	 * libmilter's prototype lacks const; it does not write the name (it
+	 * only compares it), so the union passes ours as it is rather than
+	 * copying it for each of the several lookups a message makes.
+	 */
+	union {
+		const char *c;
+		char *m;
+	} n = { .c = name };
 	const char *v;
-	size_t i;
 
-	for (i = 0; name[i] != '\0' && i < sizeof(buf) - 1; i++)
-		buf[i] = name[i];
-	buf[i] = '\0';
-	v = mseam->getsymval(ctx, buf);
+	v = mseam->getsymval(ctx, n.m);
 	return v != NULL && *v != '\0' ? v : NULL;
 }
