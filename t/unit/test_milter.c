@@ -37,6 +37,28 @@ struct step {
 	const char *rcode, *xcode, *text;
 };
 
+/* The connect step from client.example at ip (IPv4 or IPv6). */
+static sfsistat
+connect_from(const char *ip)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct sockaddr *sa;
+
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	if (inet_pton(AF_INET, ip, &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(40000);
+		sa = (struct sockaddr *)&sin;
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, ip, &sin6.sin6_addr), 1);
+		sin6.sin6_family = AF_INET6;
+		sa = (struct sockaddr *)&sin6;
+	}
+	return milter_desc.xxfi_connect(ctx, "client.example", sa);
+}
+
 /*
  * Runs connect .. EOM and returns the first answer that is not CONTINUE
  * (the steps without an answer must return NOREPLY).  When late_qid is
@@ -47,9 +69,6 @@ struct step {
 static sfsistat
 run_session_qid(const struct step *st, const char *late_qid)
 {
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
-	struct sockaddr *sa;
 	char *argv[2], hv[256];
 	sfsistat r;
 	size_t i;
@@ -64,20 +83,8 @@ run_session_qid(const struct step *st, const char *late_qid)
 		fake_mta_macro("{auth_authen}", st->login);
 		fake_mta_macro("{auth_type}", "PLAIN");
 	}
-	memset(&sin, 0, sizeof(sin));
-	memset(&sin6, 0, sizeof(sin6));
-	if (inet_pton(AF_INET, st->ip, &sin.sin_addr) == 1) {
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons(40000);
-		sa = (struct sockaddr *)&sin;
-	} else {
-		assert_int_equal(inet_pton(AF_INET6, st->ip, &sin6.sin6_addr), 1);
-		sin6.sin6_family = AF_INET6;
-		sa = (struct sockaddr *)&sin6;
-	}
 	/* Connect, HELO, headers and body are negotiated "no reply". */
-	assert_int_equal(milter_desc.xxfi_connect(ctx, "client.example", sa),
-	    SMFIS_NOREPLY);
+	assert_int_equal(connect_from(st->ip), SMFIS_NOREPLY);
 	assert_int_equal(milter_desc.xxfi_helo(ctx, "client.example"),
 	    SMFIS_NOREPLY);
 	argv[0] = (char *)st->mail_from;
@@ -315,7 +322,6 @@ test_qid_per_message(void **state)
 	char from[] = "<alice@isp.example>";
 	char rcpt[] = "<friend@elsewhere.example>";
 	char *argv[2] = { NULL, NULL };
-	struct sockaddr_in sin;
 	struct stamp_keyring kr;
 	struct stamp_origin o;
 	size_t i;
@@ -326,11 +332,7 @@ test_qid_per_message(void **state)
 	fake_mta_macro("{daemon_name}", "submission");
 	fake_mta_macro("{auth_authen}", "alice");
 	fake_mta_macro("{auth_type}", "PLAIN");
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	assert_int_equal(inet_pton(AF_INET, "198.51.100.7", &sin.sin_addr), 1);
-	assert_int_equal(milter_desc.xxfi_connect(ctx, "client.example",
-	    (struct sockaddr *)&sin), SMFIS_NOREPLY);
+	assert_int_equal(connect_from("198.51.100.7"), SMFIS_NOREPLY);
 	assert_int_equal(milter_desc.xxfi_helo(ctx, "client.example"),
 	    SMFIS_NOREPLY);
 	for (i = 0; i < PC_ARRAY_LEN(msg); i++) {
@@ -443,18 +445,13 @@ test_negotiate(void **state)
 static void
 test_unanswered_error(void **state)
 {
-	struct sockaddr_in sin;
 	char *argv[2] = { "<alice@isp.example>", NULL };
 
 	(void)state;
 	mconf_install(NULL);
 	fake_mta_reset();
 	fake_mta_macro("{auth_authen}", "alice");
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	assert_int_equal(inet_pton(AF_INET, "198.51.100.7", &sin.sin_addr), 1);
-	assert_int_equal(milter_desc.xxfi_connect(ctx, "client.example",
-	    (struct sockaddr *)&sin), SMFIS_NOREPLY);
+	assert_int_equal(connect_from("198.51.100.7"), SMFIS_NOREPLY);
 	assert_null(mta.priv);
 	assert_int_equal(milter_desc.xxfi_helo(ctx, "client.example"),
 	    SMFIS_NOREPLY);
