@@ -196,26 +196,22 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	struct dstate s;
 	char err[1024], *pidfile = NULL;
-	const char *path;
-	int rc, check, foreground;
+	int rc;
 
 	if ((rc = pc_daemon_options(argc, argv, "portcullisd",
 	    DCONF_DEFAULT_PATH, &o)) >= 0)
 		return rc;
-	path = o.conf;
-	check = o.check;
-	foreground = o.foreground;
 	memset(&s, 0, sizeof(s));
-	if ((s.conf = dconf_load(path, err, sizeof(err))) == NULL) {
+	if ((s.conf = dconf_load(o.conf, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "portcullisd: %s\n", err);
 		return 1;
 	}
-	if (check) {
-		printf("%s: configuration OK\n", path);
+	if (o.check) {
+		printf("%s: configuration OK\n", o.conf);
 		dconf_free(s.conf);
 		return 0;
 	}
-	if (pc_log_open("portcullisd", s.conf->syslog_facility, foreground,
+	if (pc_log_open("portcullisd", s.conf->syslog_facility, o.foreground,
 	    err, sizeof(err)) < 0) {
 		fprintf(stderr, "portcullisd: %s\n", err);
 		return 1;
@@ -227,7 +223,7 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (!foreground && pc_daemonize(err, sizeof(err)) < 0)
+	if (!o.foreground && pc_daemonize(err, sizeof(err)) < 0)
 		pc_log_fatal("%s", err);
 	if (s.conf->pidfile != NULL) {
 		if (pc_pidfile_write(s.conf->pidfile, err, sizeof(err)) < 0)
@@ -249,12 +245,12 @@ main(int argc, char **argv)
 	s.reval = revalidator_new();
 	if (http_start(s.http, s.conf, err, sizeof(err)) < 0)
 		pc_log_fatal("%s", err);
-	pc_log_info("starting (configuration %s, registry %s)", path,
+	pc_log_info("starting (configuration %s, registry %s)", o.conf,
 	    s.conf->database);
 	while (!got_term) {
 		if (got_hup) {
 			got_hup = 0;
-			reload(&s, path, foreground);
+			reload(&s, o.conf, o.foreground);
 		}
 		run_jobs(&s);
 		if (!got_term && !got_hup)

@@ -111,19 +111,18 @@ main(int argc, char **argv)
 	struct pc_daemon_opts o = { NULL, 0, 0 };
 	struct mconf *c;
 	char err[1024];
-	int check, rc;
+	int rc;
 
 	if ((rc = pc_daemon_options(argc, argv, "portcullis-milter",
 	    MCONF_DEFAULT_PATH, &o)) >= 0)
 		return rc;
 	conf_path = o.conf;
-	check = o.check;
 	foreground = o.foreground;
 	if ((c = load(err, sizeof(err))) == NULL) {
 		fprintf(stderr, "portcullis-milter: %s\n", err);
 		return 1;
 	}
-	if (check) {
+	if (o.check) {
 		printf("%s: configuration OK\n",
 		    c->path != NULL ? c->path : "built-in defaults");
 		mconf_free(c);
